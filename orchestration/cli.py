@@ -1,0 +1,143 @@
+"""The `tags` command line: warehouse, demo data, loading and the nightly refresh."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from orchestration import accounting, db, dbt_runner, demo, loader, settings, warehouse
+
+app = typer.Typer(help="Customer tags on ClickHouse: dbt models, refreshed and checked nightly.", no_args_is_help=True)
+warehouse_app = typer.Typer(help="The embedded ClickHouse server on loopback.", no_args_is_help=True)
+app.add_typer(warehouse_app, name="warehouse")
+console = Console()
+
+AsOf = Annotated[str, typer.Option("--as-of", help="Date the run is computed as of, YYYY-MM-DD (default today).")]
+KNOWN_ERRORS = (warehouse.WarehouseError, db.WarehouseUnreachable, loader.LoadError, dbt_runner.DbtFailed, ValueError)
+
+
+def _fail(message: str) -> None:
+    console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _as_of(value: str) -> dt.date:
+    try:
+        return settings.parse_as_of(value)
+    except ValueError as exc:
+        _fail(str(exc))
+
+
+@warehouse_app.command("start")
+def warehouse_start() -> None:
+    """Start the embedded server (data in WAREHOUSE_DIR, ports WAREHOUSE_HTTP_PORT / WAREHOUSE_TCP_PORT)."""
+    try:
+        state = warehouse.start(settings.warehouse_dir(), settings.http_port(), settings.tcp_port())
+    except warehouse.WarehouseError as exc:
+        _fail(str(exc))
+    console.print(state.describe(settings.warehouse_dir()))
+
+
+@warehouse_app.command("stop")
+def warehouse_stop() -> None:
+    """Stop the embedded server, letting running queries finish."""
+    stopped = warehouse.stop(settings.warehouse_dir())
+    console.print("warehouse stopped" if stopped else "warehouse was not running")
+
+
+@warehouse_app.command("status")
+def warehouse_status() -> None:
+    """Say whether the embedded server runs and answers /ping; exit 1 if not."""
+    state = warehouse.status(settings.warehouse_dir())
+    console.print(state.describe(settings.warehouse_dir()))
+    if not state.healthy:
+        raise typer.Exit(1)
+
+
+@app.command("demo")
+def demo_command(
+    customers: Annotated[int, typer.Option(help="Number of customers to generate.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed and as_of give the same rows.")] = 42,
+    as_of: AsOf = "",
+) -> None:
+    """Replace the raw tables with generated demo data (SQL inside ClickHouse)."""
+    day = _as_of(as_of)
+    started = time.perf_counter()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task("generating", total=None)
+
+        def step(label: str, done: int, total: int, seconds: float) -> None:
+            progress.update(task, completed=done, total=total, description=label)
+            progress.console.print(f"  {label:<48} {seconds:6.2f} s")
+
+        try:
+            counts = demo.generate(db.client(), customers, seed, day, progress=step)
+        except KNOWN_ERRORS as exc:
+            _fail(str(exc))
+    console.print(f"demo data for {customers:,} customers (seed {seed}, as of {day}) in {time.perf_counter() - started:.1f} s")
+    for table, rows in counts.items():
+        console.print(f"  raw.{table:<24} {rows:>12,} rows")
+
+
+@app.command("load")
+def load_command(directory: Annotated[Path, typer.Argument(help="Folder of <table>.parquet / <table>.csv files.")]) -> None:
+    """Append Parquet or CSV files named after the contract tables into raw, all or nothing."""
+    try:
+        appended = loader.load(db.client(), directory, progress=lambda message: console.print(f"  {message}"))
+    except KNOWN_ERRORS as exc:
+        _fail(f"nothing was loaded: {exc}")
+    console.print(f"loaded {sum(appended.values()):,} rows into {len(appended)} raw table(s)")
+
+
+@app.command("refresh")
+def refresh_command(
+    as_of: AsOf = "",
+    select: Annotated[list[str] | None, typer.Option("--select", "-s", help="dbt selector; repeatable.")] = None,
+) -> None:
+    """Build and test every model as of a date (dbt build), then print what was built."""
+    day = _as_of(as_of)
+    try:
+        client = db.client()
+        client.command("SELECT 1")
+        started = time.perf_counter()
+        dbt_runner.run("build", day, select)
+        elapsed = time.perf_counter() - started
+        accounts = accounting.accounts(client)
+    except KNOWN_ERRORS as exc:
+        _fail(str(exc))
+    _print_summary(day, elapsed, accounts)
+
+
+def _print_summary(day: dt.date, elapsed: float, accounts: list[accounting.TableAccount]) -> None:
+    table = Table(title=f"Refresh as of {day}: every raw row is staged or rejected ({elapsed:.1f} s)")
+    for column in ("raw table", "raw rows", "staged", "rejected", "accounted"):
+        table.add_column(column, justify="left" if column in ("raw table", "accounted") else "right")
+    for account in accounts:
+        table.add_row(account.table, f"{account.raw:,}", f"{account.staged:,}", f"{account.rejected:,}",
+                      "yes" if account.balanced else "[red]NO[/]")
+    console.print(table)
+    for account in accounts:
+        if account.reasons:
+            reasons = "; ".join(f"{reason} ({count:,})" for reason, count in account.reasons.items())
+            console.print(f"  rejected from {account.table}: {reasons}", soft_wrap=True)
+    conn = settings.connection()
+    console.print(
+        "Where to look next:\n"
+        f"  staging tables   database `staging` on {conn.describe()} (stg_<table>, stg_<table>_rejects)\n"
+        "  dbt docs         .venv/bin/dbt docs generate --profiles-dir . && .venv/bin/dbt docs serve --profiles-dir .\n"
+        "  SQL prompt       curl 'http://127.0.0.1:%d/?query=SELECT+count()+FROM+staging.stg_orders'" % conn.port
+    )
+    if not all(a.balanced for a in accounts):
+        _fail("some raw rows are neither staged nor rejected (see the table above)")
+
+
+if __name__ == "__main__":
+    app()

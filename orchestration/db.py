@@ -1,0 +1,31 @@
+"""A ClickHouse client for the active target (the embedded server by default)."""
+
+from __future__ import annotations
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import OperationalError
+
+from orchestration import settings
+
+
+class WarehouseUnreachable(RuntimeError):
+    pass
+
+
+def client(**session_settings) -> Client:
+    conn = settings.connection()
+    try:
+        return clickhouse_connect.get_client(
+            host=conn.host,
+            port=conn.port,
+            username=conn.user,
+            password=conn.password,
+            secure=conn.secure,
+            connect_timeout=10,
+            send_receive_timeout=3600,
+            settings=session_settings or None,
+        )
+    except OperationalError as exc:
+        hint = " (start it with `tags warehouse start`)" if settings.dbt_target() == "local" else ""
+        raise WarehouseUnreachable(f"cannot reach the warehouse at {conn.describe()}{hint}: {exc}") from None

@@ -1,0 +1,35 @@
+"""Run dbt in-process on this project with the run's as_of."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from orchestration.settings import PROJECT_DIR
+
+
+class DbtFailed(RuntimeError):
+    pass
+
+
+def dbt_args(command: str, as_of: dt.date, select: list[str] | None = None) -> list[str]:
+    """Arguments of one dbt invocation: pure, so it can be tested without dbt."""
+    args = [command, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+            "--vars", json.dumps({"as_of": as_of.isoformat()})]
+    for selector in select or []:
+        args += ["--select", selector]
+    return args
+
+
+def run(command: str, as_of: dt.date, select: list[str] | None = None) -> dbtRunnerResult:
+    result = dbtRunner().invoke(dbt_args(command, as_of, select))
+    if not result.success:
+        failed = []
+        for node in getattr(result.result, "results", None) or []:
+            if str(node.status) in ("error", "fail"):
+                failed.append(f"{node.node.name}: {node.message}")
+        detail = "; ".join(failed) if failed else str(result.exception or "see the dbt output above")
+        raise DbtFailed(f"dbt {command} failed: {detail}")
+    return result
