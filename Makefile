@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make run` (set up, start the embedded warehouse, load demo
+# data, build everything) and `make test`.
+VENV      := .venv
+BIN       := $(VENV)/bin
+TAGS      := $(BIN)/tags
+PYTHON    ?= python3
+CUSTOMERS ?= 10000
+SEED      ?= 42
+
+.PHONY: setup run test stop bench-demo clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+# Dependencies are pinned in pyproject.toml and locked in requirements.lock.
+$(VENV)/.installed: $(BIN)/activate pyproject.toml requirements.lock
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
+	touch $@
+
+# dbt parse writes target/manifest.json, which dagster-dbt reads at import time.
+target/manifest.json: $(VENV)/.installed dbt_project.yml $(shell find models macros seeds -type f 2>/dev/null)
+	$(BIN)/dbt parse --quiet --project-dir . --profiles-dir .
+
+setup: $(VENV)/.installed target/manifest.json
+
+run: setup
+	$(TAGS) warehouse start
+	$(TAGS) demo --customers $(CUSTOMERS) --seed $(SEED)
+	$(TAGS) refresh
+
+test: setup
+	$(BIN)/pytest
+
+stop:
+	$(TAGS) warehouse stop
+
+bench-demo: setup
+	$(BIN)/python -m bench.demo_generation --customers 1000000
+
+clean:
+	-$(TAGS) warehouse stop
+	rm -rf $(VENV) target logs .warehouse
