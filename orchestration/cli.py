@@ -12,11 +12,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from orchestration import accounting, db, dbt_runner, demo, loader, settings, warehouse
+from orchestration import accounting, catalog, catalog_sync, db, dbt_runner, demo, loader, settings, warehouse
 
 app = typer.Typer(help="Customer tags on ClickHouse: dbt models, refreshed and checked nightly.", no_args_is_help=True)
 warehouse_app = typer.Typer(help="The embedded ClickHouse server on loopback.", no_args_is_help=True)
 app.add_typer(warehouse_app, name="warehouse")
+catalog_app = typer.Typer(help="The tag catalog (seeds/tag_catalog.csv).", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
 console = Console()
 
 AsOf = Annotated[str, typer.Option("--as-of", help="Date the run is computed as of, YYYY-MM-DD (default today).")]
@@ -59,6 +61,39 @@ def warehouse_status() -> None:
     console.print(state.describe(settings.warehouse_dir()))
     if not state.healthy:
         raise typer.Exit(1)
+
+
+def _valid_catalog() -> list[catalog.CatalogRow]:
+    """The catalog rows, or exit naming every row and column that is wrong: nothing builds from an invalid catalog."""
+    try:
+        rows = catalog.load()
+    except ValueError as exc:
+        _fail(str(exc))
+    errors = catalog.validate(rows)
+    if errors:
+        for error in errors:
+            console.print(f"  {error}", soft_wrap=True)
+        _fail(f"the tag catalog has {len(errors)} error(s); nothing was built")
+    return rows
+
+
+@catalog_app.command("validate")
+def catalog_validate() -> None:
+    """Check every catalog row: keys, names, methods, rules over customer_features, params."""
+    rows = _valid_catalog()
+    console.print(f"tag catalog is valid: {len(rows)} tags, {sum(r.status == 'active' for r in rows)} active")
+
+
+@catalog_app.command("sync")
+def catalog_sync_command(check: Annotated[bool, typer.Option(help="Only report differences; exit 1 if any.")] = False) -> None:
+    """Write one dbt model stub per catalog tag (models/tags/generated/), with YAML from the catalog."""
+    rows = _valid_catalog()
+    changes = catalog_sync.differences(rows) if check else catalog_sync.sync(rows)
+    for change in changes:
+        console.print(f"  {change}")
+    if check and changes:
+        _fail("tag model stubs disagree with the catalog: run `tags catalog sync`")
+    console.print("tag models agree with the catalog" if not changes else f"{len(changes)} file(s) synced")
 
 
 @app.command("demo")
@@ -104,6 +139,9 @@ def refresh_command(
 ) -> None:
     """Build and test every model as of a date (dbt build), then print what was built."""
     day = _as_of(as_of)
+    rows = _valid_catalog()
+    if catalog_sync.differences(rows):
+        _fail("tag model stubs disagree with the catalog: run `tags catalog sync` first")
     try:
         client = db.client()
         client.command("SELECT 1")

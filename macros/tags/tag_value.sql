@@ -1,0 +1,18 @@
+{#- A tag value as the String stored in the long table, and the condition for "has the tag":
+    a flag is '1' when the rule is true, a label its non-empty text, a number its value. -#}
+{% macro tag_value(expression, value_type) -%}
+    {{ return(adapter.dispatch('tag_value', 'customer_tags')(expression, value_type)) }}
+{%- endmacro %}
+
+{% macro clickhouse__tag_value(expression, value_type) -%}
+    {%- if value_type == 'flag' -%} if(toBool({{ expression }}), '1', '')
+    {%- elif value_type == 'number' -%} ifNull(toString(round(toFloat64({{ expression }}), 4)), '')
+    {%- else -%} ifNull(toString({{ expression }}), '')
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__tag_value(expression, value_type) -%}
+    {%- if value_type == 'flag' -%} case when {{ expression }} then '1' else '' end
+    {%- else -%} coalesce(cast({{ expression }} as varchar), '')
+    {%- endif -%}
+{%- endmacro %}
