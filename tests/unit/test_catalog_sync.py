@@ -27,3 +27,13 @@ def test_a_new_catalog_row_or_a_removed_one_is_a_difference():
     assert "write models/tags/generated/tag_brand_new_tag.sql" in catalog_sync.differences(added)
     assert f"delete models/tags/generated/tag_{template.tag_key}.sql" in catalog_sync.differences(
         [r for r in rows if r is not template])
+
+
+def test_catalog_validation_knows_exactly_the_documented_features():
+    import yaml
+
+    from orchestration.settings import PROJECT_DIR
+
+    document = yaml.safe_load((PROJECT_DIR / "models" / "features" / "customer_features.yml").read_text())
+    documented = [c["name"] for c in document["models"][0]["columns"]]
+    assert sorted(catalog.FEATURE_COLUMNS) == sorted(documented)
