@@ -49,23 +49,31 @@ def expected_files(rows: list[catalog.CatalogRow]) -> dict[Path, str]:
     return files
 
 
-def differences(rows: list[catalog.CatalogRow]) -> list[str]:
-    """What sync would change: files to write or to delete. Empty when stubs and catalog agree."""
+def _plan(rows: list[catalog.CatalogRow]) -> tuple[dict[Path, str], list[Path]]:
+    """Files whose content must change (path -> text) and generated files no tag needs any more."""
     expected = expected_files(rows)
     present = set(GENERATED_DIR.glob("*.sql")) | set(GENERATED_DIR.glob("*.yml"))
-    changes = [f"write {p.relative_to(PROJECT_DIR)}" for p, text in expected.items()
-               if not p.exists() or p.read_text() != text]
-    changes += [f"delete {p.relative_to(PROJECT_DIR)}" for p in sorted(present - set(expected))]
-    return changes
+    to_write = {p: text for p, text in expected.items() if not p.exists() or p.read_text() != text}
+    return to_write, sorted(present - set(expected))
+
+
+def _describe(to_write: dict[Path, str], to_delete: list[Path]) -> list[str]:
+    return ([f"write {p.relative_to(PROJECT_DIR)}" for p in to_write]
+            + [f"delete {p.relative_to(PROJECT_DIR)}" for p in to_delete])
+
+
+def differences(rows: list[catalog.CatalogRow]) -> list[str]:
+    """What sync would change: files to write or to delete. Empty when stubs and catalog agree."""
+    return _describe(*_plan(rows))
 
 
 def sync(rows: list[catalog.CatalogRow]) -> list[str]:
-    changes = differences(rows)
+    """Make the generated folder match the catalog; returns what changed."""
+    to_write, to_delete = _plan(rows)
+    changes = _describe(to_write, to_delete)
     GENERATED_DIR.mkdir(parents=True, exist_ok=True)
-    expected = expected_files(rows)
-    for path, text in expected.items():
-        if not path.exists() or path.read_text() != text:
-            path.write_text(text)
-    for path in (set(GENERATED_DIR.glob("*.sql")) | set(GENERATED_DIR.glob("*.yml"))) - set(expected):
+    for path, text in to_write.items():
+        path.write_text(text)
+    for path in to_delete:
         path.unlink()
     return changes
