@@ -21,8 +21,9 @@ Decisions the rest of the pipeline relies on:
 - A rule is one expression: no semicolons, no comments, no subqueries, no table reads, no table
   functions or dictionary/join lookups, only unqualified feature columns, and nothing that reads
   the clock or chance (now(), today(), rand(), ...): replaying a past as_of gives the same tags.
-- Methods rfm, score, manual and sql are computed elsewhere: their rule must be empty and their
-  params are passed to that model unchecked. A manual tag is a flag; a score tag is a number.
+- Methods rfm, score, manual and sql are computed elsewhere: their rule must be empty. A score
+  tag's params are its weights (summing to 1) and caps; a sql tag's model file must exist. A
+  manual tag is a flag; a score tag is a number.
 - tag_name is "<prefix>-<attribute>" where the prefix is fixed per category (CATEGORIES), so one
   concept gets one standard name; names are unique and at most 20 characters.
 """
@@ -43,6 +44,8 @@ from sqlglot.tokens import TokenType
 from orchestration.settings import PROJECT_DIR
 
 CATALOG_FILE = PROJECT_DIR / "seeds" / "tag_catalog.csv"
+# Hand-written models of `sql` tags: models/tags/custom/tag_<key>.sql.
+CUSTOM_MODELS_DIR = PROJECT_DIR / "models" / "tags" / "custom"
 
 # The columns of tag_catalog.csv, in this order.
 COLUMNS = (
@@ -69,6 +72,11 @@ STATUSES = ("active", "deprecated", "archived")
 QUALITY_CHECKS = ("coverage", "distribution", "stability", "accuracy")
 DEFAULT_BLOCKING_CHECKS = ("coverage", "accuracy")
 MAX_TAG_NAME_LENGTH = 20
+# Column names of the wide profile besides one per tag: a tag may not take them.
+RESERVED_TAG_KEYS = ("as_of", "customer_id")
+# The params of a score tag (see macros/tags/score_tag.sql): weights that sum to 1, and positive caps.
+SCORE_WEIGHTS = ("w_recency", "w_frequency", "w_monetary", "w_engagement", "w_tier")
+SCORE_CAPS = ("recency_days", "frequency_cap", "monetary_cap")
 
 # Value types a method may produce (rule and sql tags may produce any).
 METHOD_VALUE_TYPES = {
@@ -385,6 +393,8 @@ def _validate_row(row: CatalogRow) -> list[tuple[str, str]]:
 
     if not TAG_KEY.fullmatch(row.tag_key):
         add("tag_key", f"{row.tag_key!r} is not snake_case (lowercase letters, digits, single underscores)")
+    elif row.tag_key in RESERVED_TAG_KEYS:
+        add("tag_key", f"{row.tag_key!r} is a column of every tag table; choose another key")
 
     problems.extend(_check_tag_name(row))
 
@@ -408,6 +418,12 @@ def _validate_row(row: CatalogRow) -> list[tuple[str, str]]:
             problems.extend(_check_rule(row))
     elif row.method in METHODS and row.rule.strip():
         add("rule", f"a {row.method} tag is computed elsewhere; leave rule empty (it would be ignored)")
+    if row.method == "score" and "params" not in loaded_badly:
+        problems.extend(_check_score_params(row))
+    if row.method == "sql" and TAG_KEY.fullmatch(row.tag_key) and row.status != "archived":
+        model = CUSTOM_MODELS_DIR / f"tag_{row.tag_key}.sql"
+        if not model.exists():
+            add("method", f"a sql tag is a hand-written model, and {model.relative_to(PROJECT_DIR)} does not exist")
 
     problems.extend(_check_coverage(row, loaded_badly))
 
@@ -419,6 +435,28 @@ def _validate_row(row: CatalogRow) -> list[tuple[str, str]]:
 
     if row.updated_at is None and "updated_at" not in loaded_badly:
         add("updated_at", "updated_at is missing (YYYY-MM-DD of the last change)")
+    return problems
+
+
+def _check_score_params(row: CatalogRow) -> list[tuple[str, str]]:
+    problems = []
+    expected = SCORE_WEIGHTS + SCORE_CAPS
+    for name in expected:
+        if not isinstance(row.params.get(name), (int, float)):
+            problems.append(("params", f"a score tag needs the number param {name!r}"))
+    for name in row.params:
+        if name not in expected:
+            problems.append(("params", f"param {name!r} is not a score param; they are {', '.join(expected)}"))
+    if problems:
+        return problems
+    if any(not 0 <= row.params[name] <= 1 for name in SCORE_WEIGHTS):
+        problems.append(("params", "score weights must each be between 0 and 1"))
+    total = sum(row.params[name] for name in SCORE_WEIGHTS)
+    if abs(total - 1) > 1e-9:
+        problems.append(("params", f"score weights must sum to 1 (so the score runs 0-100), they sum to {total:g}"))
+    for name in SCORE_CAPS:
+        if row.params[name] <= 0:
+            problems.append(("params", f"{name} must be above 0"))
     return problems
 
 

@@ -12,17 +12,21 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from orchestration import accounting, catalog, catalog_sync, db, dbt_runner, demo, loader, settings, warehouse
+from orchestration import (accounting, catalog, catalog_sync, db, dbt_runner, demo, loader, manual_tags, publish,
+                           settings, warehouse)
 
 app = typer.Typer(help="Customer tags on ClickHouse: dbt models, refreshed and checked nightly.", no_args_is_help=True)
 warehouse_app = typer.Typer(help="The embedded ClickHouse server on loopback.", no_args_is_help=True)
 app.add_typer(warehouse_app, name="warehouse")
 catalog_app = typer.Typer(help="The tag catalog (seeds/tag_catalog.csv).", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
+tag_app = typer.Typer(help="Hand-picked (manual) tags.", no_args_is_help=True)
+app.add_typer(tag_app, name="tag")
 console = Console()
 
 AsOf = Annotated[str, typer.Option("--as-of", help="Date the run is computed as of, YYYY-MM-DD (default today).")]
-KNOWN_ERRORS = (warehouse.WarehouseError, db.WarehouseUnreachable, loader.LoadError, dbt_runner.DbtFailed, ValueError)
+KNOWN_ERRORS = (warehouse.WarehouseError, db.WarehouseUnreachable, loader.LoadError, dbt_runner.DbtFailed,
+                publish.PublishError, ValueError)
 
 
 def _fail(message: str) -> None:
@@ -132,26 +136,84 @@ def load_command(directory: Annotated[Path, typer.Argument(help="Folder of <tabl
     console.print(f"loaded {sum(appended.values()):,} rows into {len(appended)} raw table(s)")
 
 
+def selection(select: list[str] | None, rows: list[catalog.CatalogRow]) -> list[str] | None:
+    """dbt selectors for `--select`: a catalog tag key means that tag's model, everything built from it
+    (the outputs) and the catalog seed; anything else is passed to dbt as written."""
+    if not select:
+        return None
+    keys = {r.tag_key for r in catalog_sync.built(rows)}
+    selectors = [f"{catalog_sync.model_name(s)}+" if s in keys else s for s in select]
+    return ["tag_catalog", *selectors] if any(s in keys for s in select) else selectors
+
+
 @app.command("refresh")
 def refresh_command(
     as_of: AsOf = "",
-    select: Annotated[list[str] | None, typer.Option("--select", "-s", help="dbt selector; repeatable.")] = None,
+    select: Annotated[list[str] | None, typer.Option(
+        "--select", "-s", help="A tag key (that tag and the outputs) or a dbt selector; repeatable.")] = None,
 ) -> None:
-    """Build and test every model as of a date (dbt build), then print what was built."""
+    """Validate the catalog, build and test every model as of a date (dbt build), then publish to `tags`."""
     day = _as_of(as_of)
     rows = _valid_catalog()
-    if catalog_sync.differences(rows):
-        _fail("tag model stubs disagree with the catalog: run `tags catalog sync` first")
+    for change in catalog_sync.sync(rows):
+        console.print(f"  catalog sync: {change}")
+    run_id = publish.new_run_id(day)
     try:
         client = db.client()
         client.command("SELECT 1")
         started = time.perf_counter()
-        dbt_runner.run("build", day, select)
-        elapsed = time.perf_counter() - started
+        console.print(f"run {run_id}: dbt build as of {day}")
+        dbt_runner.run("build", day, selection(select, rows), run_id)
+        built = time.perf_counter() - started
+        published = publish.publish(client, run_id, day)
         accounts = accounting.accounts(client)
     except KNOWN_ERRORS as exc:
+        _fail(f"{exc}\nnothing was published; `tags` still holds the last published run")
+    console.print(f"published run {published.run_id} as of {day} (built in {built:.1f} s); "
+                  f"removed {published.runs_removed} unpublished or superseded run(s)"
+                  + (f", dropped days past retention: {', '.join(published.days_dropped)}" if published.days_dropped else ""))
+    _print_summary(day, time.perf_counter() - started, accounts)
+    _print_tags(client)
+
+
+def _print_tags(client) -> None:
+    table = Table(title="Published tags (tags.tag_catalog)")
+    for column in ("tag", "method", "members", "coverage", "expected"):
+        table.add_column(column, justify="right" if column in ("members", "coverage") else "left")
+    for key, method, members, coverage, low, high in client.query(
+            "SELECT tag_key, method, member_count, coverage, coverage_min, coverage_max FROM tags.tag_catalog "
+            "WHERE status != 'archived' ORDER BY category, tag_key").result_rows:
+        inside = low <= coverage <= high
+        table.add_row(key, method, f"{members:,}", f"{coverage:.1%}" if inside else f"[yellow]{coverage:.1%}[/]",
+                      f"{low:.1%}-{high:.1%}")
+    console.print(table)
+
+
+@tag_app.command("add")
+def tag_add(
+    tag_key: Annotated[str, typer.Argument(help="A manual tag of the catalog.")],
+    customer_ids: Annotated[list[str], typer.Argument(help="Customer ids.")],
+) -> None:
+    """Give customers a manual tag (appended to raw.manual_tag_assignments; published by the next refresh)."""
+    _assign("add", tag_key, customer_ids)
+
+
+@tag_app.command("remove")
+def tag_remove(
+    tag_key: Annotated[str, typer.Argument(help="A manual tag of the catalog.")],
+    customer_ids: Annotated[list[str], typer.Argument(help="Customer ids.")],
+) -> None:
+    """Take a manual tag away from customers (the latest add or remove wins)."""
+    _assign("remove", tag_key, customer_ids)
+
+
+def _assign(action: str, tag_key: str, customer_ids: list[str]) -> None:
+    rows = _valid_catalog()
+    try:
+        written = manual_tags.assign(db.client(), rows, action, tag_key, customer_ids)
+    except KNOWN_ERRORS as exc:
         _fail(str(exc))
-    _print_summary(day, elapsed, accounts)
+    console.print(f"{action}: {tag_key} for {written} customer(s); `tags refresh` publishes it")
 
 
 def _print_summary(day: dt.date, elapsed: float, accounts: list[accounting.TableAccount]) -> None:

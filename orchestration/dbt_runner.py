@@ -14,17 +14,18 @@ class DbtFailed(RuntimeError):
     pass
 
 
-def dbt_args(command: str, as_of: dt.date, select: list[str] | None = None) -> list[str]:
+def dbt_args(command: str, as_of: dt.date, select: list[str] | None = None, run_id: str | None = None) -> list[str]:
     """Arguments of one dbt invocation: pure, so it can be tested without dbt."""
+    variables = {"as_of": as_of.isoformat()} | ({"run_id": run_id} if run_id else {})
     args = [command, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-            "--vars", json.dumps({"as_of": as_of.isoformat()})]
+            "--vars", json.dumps(variables)]
     for selector in select or []:
         args += ["--select", selector]
     return args
 
 
-def run(command: str, as_of: dt.date, select: list[str] | None = None) -> dbtRunnerResult:
-    result = dbtRunner().invoke(dbt_args(command, as_of, select))
+def run(command: str, as_of: dt.date, select: list[str] | None = None, run_id: str | None = None) -> dbtRunnerResult:
+    result = dbtRunner().invoke(dbt_args(command, as_of, select, run_id))
     if not result.success:
         failed = []
         for node in getattr(result.result, "results", None) or []:

@@ -1,7 +1,9 @@
-{#- A manual tag: customers whose latest add/remove for the tag (up to as_of) is an add. -#}
-{% macro manual_tag(row, manual) -%}
+{#- A manual tag: customers whose latest add/remove for the tag (up to as_of) is an add. Only
+    customers in the feature mart count, so every tagged customer has a row in customer_index. -#}
+{% macro manual_tag(row, manual, features) -%}
 with latest as (
-    select customer_id, argMax(action, assigned_at) as action
+    {#- at the same instant 'remove' > 'add' wins, so a tie never depends on row order -#}
+    select customer_id, argMax(action, (assigned_at, action)) as action
     from {{ manual }}
     where tag_key = '{{ row['tag_key'] }}'
     group by customer_id
@@ -9,5 +11,5 @@ with latest as (
 
 select {{ as_of() }} as as_of, customer_id, '{{ row['tag_key'] }}' as tag_key, '1' as tag_value
 from latest
-where action = 'add'
+where action = 'add' and customer_id in (select customer_id from {{ features }})
 {%- endmacro %}

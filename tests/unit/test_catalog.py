@@ -394,3 +394,41 @@ def test_missing_file_is_a_file_error(tmp_path):
 def test_error_without_tag_key_reads_cleanly():
     error = catalog.CatalogError(row=3, tag_key="", column="tag_key", message="'' is not snake_case")
     assert str(error) == "tag_catalog.csv line 3, column tag_key: '' is not snake_case"
+
+
+@pytest.mark.parametrize("tag_key", ["as_of", "customer_id"])
+def test_tag_key_that_is_a_column_of_every_tag_table(tag_key):
+    assert any(f"column tag_key: {tag_key!r} is a column of every tag table" in e
+               for e in errors_of(replace(BY_KEY["vip"], tag_key=tag_key)))
+
+
+SCORE = BY_KEY["value_score"]
+
+
+def test_shipped_score_weights_sum_to_one():
+    assert sum(SCORE.params[name] for name in catalog.SCORE_WEIGHTS) == pytest.approx(1)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"w_tier": 0.2}, "score weights must sum to 1 (so the score runs 0-100), they sum to 1.1"),
+    ({"w_tier": -0.1, "w_monetary": 0.55}, "score weights must each be between 0 and 1"),
+    ({"monetary_cap": 0}, "monetary_cap must be above 0"),
+    ({"w_tier": "'high'"}, "a score tag needs the number param 'w_tier'"),
+    ({"bonus": 1}, "param 'bonus' is not a score param"),
+])
+def test_score_params(change, message):
+    errors = errors_of(replace(SCORE, params={**SCORE.params, **change}))
+    assert any(f"(value_score), column params: {message}" in e for e in errors), errors
+
+
+def test_missing_score_param_is_named():
+    params = {k: v for k, v in SCORE.params.items() if k != "recency_days"}
+    assert any("column params: a score tag needs the number param 'recency_days'" in e
+               for e in errors_of(replace(SCORE, params=params)))
+
+
+def test_sql_tag_needs_its_hand_written_model():
+    assert errors_of(BY_KEY["big_spender_sql"]) == []
+    errors = errors_of(replace(BY_KEY["big_spender_sql"], tag_key="no_such_model"))
+    assert any("(no_such_model), column method: a sql tag is a hand-written model, and "
+               "models/tags/custom/tag_no_such_model.sql does not exist" in e for e in errors), errors

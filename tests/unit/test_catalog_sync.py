@@ -1,6 +1,8 @@
-"""Tag model stubs are generated from the catalog, and CI fails when the two disagree."""
+"""The dbt files that follow from the catalog are generated, and CI fails when they disagree with it."""
 
 import dataclasses
+
+import yaml
 
 from orchestration import catalog, catalog_sync
 
@@ -9,15 +11,55 @@ def test_committed_stubs_agree_with_the_catalog():
     assert catalog_sync.differences(catalog.load()) == []
 
 
-def test_every_rule_and_manual_tag_has_a_one_line_stub():
+def test_every_generated_tag_has_a_one_line_stub_and_sql_tags_none():
     rows = catalog.load()
     files = catalog_sync.expected_files(rows)
+    assert {r.method for r in rows} == {"rule", "rfm", "score", "manual", "sql"}
     for row in rows:
         path = catalog_sync.GENERATED_DIR / f"tag_{row.tag_key}.sql"
-        if row.method in ("rule", "manual") and row.status != "archived":
+        if row.method in ("rule", "manual", "rfm", "score") and row.status != "archived":
             assert files[path].endswith(f"{{{{ catalog_tag('{row.tag_key}') }}}}\n")
         else:
             assert path not in files
+
+
+def test_every_built_tag_is_in_the_union_and_documented_with_its_catalog_meta():
+    rows = catalog.load()
+    files = catalog_sync.expected_files(rows)
+    union = files[catalog_sync.GENERATED_DIR / "all_tags.sql"]
+    documented = {m["name"]: m for m in yaml.safe_load(files[catalog_sync.GENERATED_DIR / "_tags.yml"])["models"]}
+    for row in catalog_sync.built(rows):
+        assert f"'{row.tag_key}' as tag_key" in union and f"ref('tag_{row.tag_key}')" in union
+        meta = documented[f"tag_{row.tag_key}"]["config"]["meta"]
+        assert (meta["owner"], meta["category"], meta["method"]) == (row.owner, row.category, row.method)
+    assert "tag_big_spender_sql" in documented  # the hand-written sql tag gets its YAML from the catalog too
+
+
+def test_archived_tags_are_not_built_and_deprecated_ones_get_no_profile_column():
+    rows = catalog.load()
+    vip = next(r for r in rows if r.tag_key == "vip")
+    files = catalog_sync.expected_files([dataclasses.replace(vip, status="archived")] + [r for r in rows if r is not vip])
+    assert catalog_sync.GENERATED_DIR / "tag_vip.sql" not in files
+    assert "ref('tag_vip')" not in files[catalog_sync.GENERATED_DIR / "all_tags.sql"]
+    files = catalog_sync.expected_files([dataclasses.replace(vip, status="deprecated")] + [r for r in rows if r is not vip])
+    assert "ref('tag_vip')" in files[catalog_sync.GENERATED_DIR / "all_tags.sql"]
+    assert " as vip," not in files[catalog_sync.PROFILE_DIR / "customer_profile.sql"]
+
+
+def test_profile_has_one_typed_column_per_active_tag_with_the_catalog_text_as_comment():
+    rows = catalog.load()
+    files = catalog_sync.expected_files(rows)
+    sql = files[catalog_sync.PROFILE_DIR / "customer_profile.sql"]
+    columns = {c["name"]: c["description"] for c in
+               yaml.safe_load(files[catalog_sync.PROFILE_DIR / "_customer_profile.yml"])["models"][0]["columns"]}
+    for row in rows:
+        if row.is_active:
+            assert catalog_sync.profile_column(row) in sql
+            assert columns[row.tag_key].startswith(f"{row.tag_name}: {row.description}")
+    by_key = {r.tag_key: r for r in rows}
+    assert catalog_sync.profile_column(by_key["vip"]).startswith("toUInt8(countIf(tag_key = 'vip') > 0)")
+    assert catalog_sync.profile_column(by_key["value_score"]).startswith("toFloat64OrNull(")
+    assert catalog_sync.profile_column(by_key["country"]).startswith("anyIf(tag_value, tag_key = 'country')")
 
 
 def test_a_new_catalog_row_or_a_removed_one_is_a_difference():
@@ -30,8 +72,6 @@ def test_a_new_catalog_row_or_a_removed_one_is_a_difference():
 
 
 def test_catalog_validation_knows_exactly_the_documented_features():
-    import yaml
-
     from orchestration.settings import PROJECT_DIR
 
     document = yaml.safe_load((PROJECT_DIR / "models" / "features" / "customer_features.yml").read_text())

@@ -1,0 +1,23 @@
+{#- Which runs BI sees. A run is published by one row in tag_store.publish_log, written only after
+    its checks passed. The views in `tags` select store rows through these macros, so every
+    published table switches to a new run with that one insert, and an unpublished or failed run is
+    never visible. Each returns a subquery of (as_of, run_id) pairs for `(as_of, run_id) in ...`,
+    which also lets ClickHouse skip the other as_of partitions. -#}
+
+{#- The run BI reads now: the latest published run of the latest as_of (a backfill of an older
+    as_of does not replace tonight's tags). -#}
+{% macro current_published_run() -%}
+    (select as_of, run_id from {{ ref('publish_log') }} order by as_of desc, published_at desc limit 1)
+{%- endmacro %}
+
+{#- One run per as_of, the latest published for it: the history BI sees. -#}
+{% macro published_run_per_as_of() -%}
+    (select as_of, argMax(run_id, published_at) from {{ ref('publish_log') }} group by as_of)
+{%- endmacro %}
+
+{#- The run this one is compared with: the latest published run of an earlier as_of. Re-running an
+    as_of compares with the same run again, so a re-run gives the same changes. -#}
+{% macro previous_published_run() -%}
+    (select as_of, run_id from {{ ref('publish_log') }} where as_of < {{ as_of() }}
+     order by as_of desc, published_at desc limit 1)
+{%- endmacro %}

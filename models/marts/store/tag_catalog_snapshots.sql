@@ -1,0 +1,52 @@
+{#- Every run's catalog with what the run built: member count, coverage (share of all customers)
+    and the first as_of the tag was published. The data behind a tag list screen. -#}
+{{ config(order_by='(as_of, run_id, tag_key)', partition_by='as_of') }}
+
+with members as (
+    select tag_key, count() as member_count
+    from {{ ref('tag_snapshots') }}
+    where run_id = {{ run_id() }}
+    group by tag_key
+),
+
+customers as (
+    select count() as customer_count from {{ ref('customer_features') }}
+),
+
+{% if is_incremental() -%}
+first_published as (
+    select tag_key, min(as_of) as first_built_on
+    from {{ this }}
+    where (as_of, run_id) in {{ published_run_per_as_of() }}
+    group by tag_key
+)
+{%- else -%}
+first_published as (
+    select '' as tag_key, toDate('1970-01-01') as first_built_on where 0
+)
+{%- endif %}
+
+select
+    {{ run_id() }} as run_id,
+    {{ as_of() }} as as_of,
+    catalog.tag_key as tag_key,
+    catalog.tag_name as tag_name,
+    catalog.category as category,
+    catalog.method as method,
+    catalog.value_type as value_type,
+    catalog.rule as rule,
+    catalog.params as params,
+    catalog.owner as owner,
+    catalog.description as description,
+    catalog.status as status,
+    catalog.coverage_min as coverage_min,
+    catalog.coverage_max as coverage_max,
+    catalog.blocking_checks as blocking_checks,
+    catalog.updated_by as updated_by,
+    catalog.updated_at as updated_at,
+    ifNull(members.member_count, 0) as member_count,
+    ifNull(members.member_count / nullIf((select customer_count from customers), 0), 0) as coverage,
+    if(first_published.tag_key = '', {{ as_of() }}, least(first_published.first_built_on, {{ as_of() }})) as first_built_on
+from {{ ref('tag_catalog') }} as catalog
+left join members on members.tag_key = catalog.tag_key
+left join first_published on first_published.tag_key = catalog.tag_key

@@ -1,0 +1,53 @@
+"""`tags tag add|remove KEY CUSTOMER_ID...`: hand-picked tags, appended to raw.manual_tag_assignments.
+
+The log is append-only; per customer and tag the latest add or remove wins (macros/tags/manual_tag.sql),
+and the next refresh publishes it. Everything is checked before anything is written: the tag must be a
+manual tag of the catalog, and every customer must exist in raw.customers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import uuid
+
+from orchestration import catalog
+
+ACTIONS = ("add", "remove")
+
+
+class ManualTagError(ValueError):
+    pass
+
+
+def assign(client, rows: list[catalog.CatalogRow], action: str, tag_key: str, customer_ids: list[str],
+           assigned_by: str | None = None, assigned_at: dt.datetime | None = None) -> int:
+    """Append one row per customer (at the warehouse's clock unless assigned_at is given); returns the count."""
+    if action not in ACTIONS:
+        raise ManualTagError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
+    row = next((r for r in rows if r.tag_key == tag_key), None)
+    if row is None:
+        raise ManualTagError(f"no tag {tag_key!r} in seeds/tag_catalog.csv")
+    if row.method != "manual":
+        raise ManualTagError(f"tag {tag_key!r} is a {row.method} tag (catalog line {row.row_number}); "
+                             "only manual tags are assigned by hand")
+    if row.status == "archived":
+        raise ManualTagError(f"tag {tag_key!r} is archived (catalog line {row.row_number})")
+    wanted = list(dict.fromkeys(c.strip() for c in customer_ids if c.strip()))
+    if not wanted:
+        raise ManualTagError("no customer ids given")
+    known = {r[0] for r in client.query("SELECT customer_id FROM raw.customers WHERE customer_id IN %(ids)s",
+                                        parameters={"ids": wanted}).result_rows}
+    unknown = [c for c in wanted if c not in known]
+    if unknown:
+        shown = ", ".join(unknown[:10]) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
+        raise ManualTagError(f"unknown customer_id(s), not in raw.customers: {shown}; nothing was written")
+    load_id = f"manual-{uuid.uuid4().hex[:12]}"
+    client.command(
+        "INSERT INTO raw.manual_tag_assignments (customer_id, tag_key, action, assigned_by, assigned_at, _load_id) "
+        "SELECT arrayJoin(%(ids)s), %(tag_key)s, %(action)s, %(by)s, "
+        + ("%(at)s" if assigned_at else "now()") + ", %(load_id)s",
+        parameters={"ids": wanted, "tag_key": tag_key, "action": action, "by": assigned_by or getpass.getuser(),
+                    "at": assigned_at, "load_id": load_id},
+    )
+    return len(wanted)

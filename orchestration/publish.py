@@ -1,0 +1,100 @@
+"""Publishing a run: what it built becomes what BI reads in `tags`, all at once, or not at all.
+
+dbt writes every run's outputs to the tag store (database tag_store) as rows carrying the run's
+id, and the wide profile to tag_build. Nothing there is visible to BI: the tables in `tags` are
+views over the *published* runs (macros/publish/published_runs.sql). Publishing is, in order:
+1. swap tag_build.customer_profile into tags.customer_profile (EXCHANGE TABLES, atomic);
+2. one INSERT of (run_id, as_of) into tag_store.publish_log: from that instant customer_tags,
+   tag_bitmaps, tag_catalog, tag_history, tag_changes and catalog_changes all read the new run
+   together, so a BI query never joins tonight's catalog with yesterday's tags;
+3. housekeeping: the rows of runs nobody can see any more (failed, or superseded by a re-run of
+   the same as_of) are deleted, and days older than the retention period are dropped.
+A run that fails or is killed before step 2 leaves the published tags as they were. The profile
+is the one table swapped rather than versioned (its columns follow the catalog); it carries as_of.
+One refresh writes at a time (the warehouse lock and the single Dagster job see to that).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from dataclasses import dataclass
+
+STORE_TABLES = ("tag_snapshots", "tag_bitmap_snapshots", "tag_catalog_snapshots", "tag_change_log",
+                "catalog_change_log")
+DEFAULT_RETENTION_DAYS = 400
+
+
+class PublishError(RuntimeError):
+    pass
+
+
+def retention_days() -> int:
+    """Days of tag history kept (TAG_HISTORY_RETENTION_DAYS, default 400)."""
+    value = os.environ.get("TAG_HISTORY_RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS))
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"TAG_HISTORY_RETENTION_DAYS must be a whole number of days, at least 1; got {value!r}")
+    return int(value)
+
+
+def new_run_id(as_of: dt.date) -> str:
+    """A readable, unique id: the as_of, the start time and a random suffix."""
+    return f"{as_of:%Y%m%d}-{dt.datetime.now():%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class Published:
+    run_id: str
+    as_of: dt.date
+    runs_removed: int
+    days_dropped: list[str]
+
+
+def publish(client, run_id: str, as_of: dt.date, keep_days: int | None = None) -> Published:
+    keep_days = retention_days() if keep_days is None else keep_days
+    params = {"run_id": run_id, "as_of": as_of}
+    if client.command("SELECT count() FROM tag_store.publish_log WHERE run_id = %(run_id)s", parameters=params):
+        raise PublishError(f"run {run_id} is already published")
+    built = client.command("SELECT count() FROM tag_store.tag_catalog_snapshots WHERE as_of = %(as_of)s "
+                           "AND run_id = %(run_id)s", parameters=params)
+    if not built:
+        raise PublishError(f"run {run_id} has no catalog snapshot as of {as_of}: its build did not finish, "
+                           "so there is nothing to publish")
+    profile_days = client.query("SELECT DISTINCT as_of FROM tag_build.customer_profile").result_rows
+    if profile_days and [row[0] for row in profile_days] != [as_of]:
+        raise PublishError(f"tag_build.customer_profile is as of {profile_days}, not {as_of}: rebuild it first")
+
+    client.command("CREATE TABLE IF NOT EXISTS tags.customer_profile AS tag_build.customer_profile")
+    client.command("EXCHANGE TABLES tag_build.customer_profile AND tags.customer_profile")
+    client.command("INSERT INTO tag_store.publish_log (run_id, as_of, published_at) "
+                   "SELECT %(run_id)s, %(as_of)s, now64(3)", parameters=params)
+    removed = _remove_invisible_runs(client)
+    dropped = _drop_days_past_retention(client, keep_days)
+    return Published(run_id, as_of, removed, dropped)
+
+
+def _remove_invisible_runs(client) -> int:
+    """Delete the rows of every run that is not the latest published run of its as_of (failed or superseded)."""
+    visible = "(SELECT argMax(run_id, published_at) FROM tag_store.publish_log GROUP BY as_of)"
+    invisible = {row[0] for table in STORE_TABLES for row in client.query(
+        f"SELECT DISTINCT run_id FROM tag_store.{table} WHERE run_id NOT IN {visible}").result_rows}
+    if invisible:
+        for table in STORE_TABLES:
+            client.command(f"ALTER TABLE tag_store.{table} DELETE WHERE run_id NOT IN {visible}",
+                           settings={"mutations_sync": 1})
+    return len(invisible)
+
+
+def _drop_days_past_retention(client, keep_days: int) -> list[str]:
+    """Drop whole as_of partitions older than keep_days before the newest published as_of."""
+    newest = client.command("SELECT max(as_of) FROM tag_store.publish_log")
+    cutoff = dt.date.fromisoformat(str(newest)) - dt.timedelta(days=keep_days)
+    days = sorted({row[0] for row in client.query(
+        "SELECT DISTINCT partition FROM system.parts WHERE database = 'tag_store' AND active "
+        "AND table IN %(tables)s AND toDate(partition) < %(cutoff)s",
+        parameters={"tables": STORE_TABLES, "cutoff": cutoff}).result_rows})
+    for day in days:
+        for table in STORE_TABLES:
+            client.command(f"ALTER TABLE tag_store.{table} DROP PARTITION '{day}'")
+    return days
