@@ -7,21 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from orchestration import contract, dbt_runner
-
-AS_OF = dt.date(2026, 11, 23)
-END = dt.datetime(2026, 11, 24)  # end of the as_of day
-
-
-def days_ago(days: int, hour: int = 12) -> dt.datetime:
-    return dt.datetime.combine(AS_OF - dt.timedelta(days=days), dt.time(hour))
-
-
-def order(order_id, customer, at, status="completed", amount="100.00"):
-    completed = at + dt.timedelta(days=2) if status == "completed" else None
-    paid = at + dt.timedelta(minutes=5) if status not in ("pending_payment", "cancelled") else None
-    return [order_id, customer, at, status, Decimal(amount), paid, None, None, completed, "web"]
-
+from orchestration import dbt_runner
+from tests.integration.known import AS_OF, END, customer, days_ago, load_raw, message, order
 
 ORDERS = [
     # K1: exactly 3 counted orders in 180 days (10, 100 and 180 days ago), a 4th 181 days ago
@@ -45,15 +32,6 @@ ITEMS = [["K1-a", "PF", 1, Decimal("100")], ["K1-b", "PF", 1, Decimal("100")], [
          ["K6-a", "PS", 1, Decimal("900")], ["K6-b", "PS", 1, Decimal("800")], ["K6-c", "PF", 1, Decimal("50")]]
 
 
-def message(customer, sent: dt.datetime, reply_after: dt.timedelta | None, campaign="BC-1", kind="message"):
-    message_id = f"{customer}-{sent.isoformat()}"
-    sent_type, reply_type = ("message_sent", "message_reply") if kind == "message" else ("email_sent", "email_open")
-    rows = [[customer, sent, sent_type, "whatsapp", campaign, None, message_id]]
-    if reply_after is not None:
-        rows.append([customer, sent + reply_after, reply_type, "whatsapp", campaign, None, message_id])
-    return rows
-
-
 EVENTS = [
     # K10: 4 broadcasts in 90 days; replies after 1 h (the latest one), 2 days, 10 days, none
     *message("K10", days_ago(2), dt.timedelta(hours=1)),
@@ -72,21 +50,17 @@ EVENTS = [
 
 @pytest.fixture(scope="module")
 def features(client):
-    contract.create_raw_tables(client)
-    for table in contract.raw_tables():
-        client.command(f"TRUNCATE TABLE raw.{table}")
-    customers = [[f"K{n}", dt.datetime(2024, 1, 1), "DE", "Berlin", "instagram_ad", "none", 1990, "consumer", None, None]
-                 for n in range(1, 11)]
-    columns = lambda table: [c.name for c in contract.raw_tables()[table].required]  # noqa: E731
-    client.insert("raw.customers", customers, column_names=columns("customers"))
-    client.insert("raw.products", [["PF", "fashion", "b", Decimal("1")], ["PS", "shoes", "b", Decimal("1")]], column_names=columns("products"))
-    client.insert("raw.orders", ORDERS, column_names=columns("orders"))
-    client.insert("raw.order_items", ITEMS, column_names=columns("order_items"))
-    client.insert("raw.events", EVENTS, column_names=columns("events"))
-    client.insert("raw.tickets", [["T1", "K10", days_ago(3), None, "complaint"], ["T2", "K9", days_ago(20), days_ago(5), "complaint"]],
-                  column_names=columns("tickets"))
-    client.insert("raw.consents", [["K10", "email", True, days_ago(50)], ["K10", "email", False, days_ago(10)],
-                                   ["K10", "sms", True, days_ago(50)]], column_names=columns("consents"))
+    load_raw(
+        client,
+        customers=[customer(f"K{n}") for n in range(1, 11)],
+        products=[["PF", "fashion", "b", Decimal("1")], ["PS", "shoes", "b", Decimal("1")]],
+        orders=ORDERS,
+        order_items=ITEMS,
+        events=EVENTS,
+        tickets=[["T1", "K10", days_ago(3), None, "complaint"], ["T2", "K9", days_ago(20), days_ago(5), "complaint"]],
+        consents=[["K10", "email", True, days_ago(50)], ["K10", "email", False, days_ago(10)],
+                  ["K10", "sms", True, days_ago(50)]],
+    )
     dbt_runner.run("build", AS_OF, ["+customer_features"])
     result = client.query("SELECT * FROM features.customer_features ORDER BY customer_id")
     return {row["customer_id"]: row for row in result.named_results()}

@@ -1,6 +1,7 @@
 {#- Every run's catalog with what the run built: member count, coverage (share of all customers)
     and the first as_of the tag was published. The data behind a tag list screen. -#}
 {{ config(order_by='(as_of, run_id, tag_key)', partition_by='as_of') }}
+-- depends_on: {{ ref('publish_log') }}
 
 with members as (
     select tag_key, count() as member_count
