@@ -7,7 +7,7 @@ PYTHON    ?= python3
 CUSTOMERS ?= 10000
 SEED      ?= 42
 
-.PHONY: setup run test stop bench-demo clean
+.PHONY: setup run test stop bench-demo bench-new-tag clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ stop:
 
 bench-demo: setup
 	$(BIN)/python -m bench.demo_generation --customers 1000000
+
+bench-new-tag: setup
+	$(BIN)/python -m bench.new_tag --customers $(CUSTOMERS)
 
 clean:
 	-$(TAGS) warehouse stop
