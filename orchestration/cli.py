@@ -154,6 +154,10 @@ def refresh_command(
 ) -> None:
     """Validate the catalog, build and test every model as of a date (dbt build), then publish to `tags`."""
     day = _as_of(as_of)
+    try:
+        keep_days = publish.retention_days()
+    except ValueError as exc:
+        _fail(str(exc))
     rows = _valid_catalog()
     for change in catalog_sync.sync(rows):
         console.print(f"  catalog sync: {change}")
@@ -165,7 +169,7 @@ def refresh_command(
         console.print(f"run {run_id}: dbt build as of {day}")
         dbt_runner.run("build", day, selection(select, rows), run_id)
         built = time.perf_counter() - started
-        published = publish.publish(client, run_id, day)
+        published = publish.publish(client, run_id, day, keep_days)
         accounts = accounting.accounts(client)
     except KNOWN_ERRORS as exc:
         _fail(f"{exc}\nnothing was published; `tags` still holds the last published run")

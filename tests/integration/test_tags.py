@@ -426,3 +426,12 @@ def test_manual_tag_command_appends_with_who_and_when(built, client):
     added = rows(client, "SELECT customer_id, action, assigned_by != '', _load_id LIKE 'manual-%' FROM raw.manual_tag_assignments "
                          "WHERE customer_id IN ('GOLD', 'URGENT') ORDER BY customer_id")
     assert added == [("GOLD", "add", True, True), ("URGENT", "add", True, True)]
+
+
+def test_retention_drops_whole_days_older_than_the_period(built, client):
+    from orchestration import publish
+
+    assert publish._drop_days_past_retention(client, keep_days=1) == []  # the day before the newest is kept
+    assert publish._drop_days_past_retention(client, keep_days=0) == [str(AS_OF)]
+    assert [r[0] for r in rows(client, "SELECT DISTINCT as_of FROM tags.tag_history")] == [DAY_2]
+    assert rows(client, f"SELECT count() FROM tag_store.tag_change_log WHERE as_of = '{AS_OF}'")[0][0] == 0

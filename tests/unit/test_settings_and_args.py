@@ -38,3 +38,17 @@ def test_prod_connection_reads_only_the_environment(monkeypatch):
     conn = settings.connection()
     assert (conn.host, conn.port, conn.password, conn.secure) == ("ch.example.internal", 8443, "s3cret", True)
     assert "s3cret" not in conn.describe()
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "ten", "1.5"])
+def test_retention_must_be_whole_days(monkeypatch, value):
+    from orchestration import publish
+
+    monkeypatch.setenv("TAG_HISTORY_RETENTION_DAYS", value)
+    with pytest.raises(ValueError, match=f"TAG_HISTORY_RETENTION_DAYS must be a whole number of days, at least 1; got '{value}'"):
+        publish.retention_days()
+
+
+def test_dbt_args_carry_the_run_id_when_given():
+    args = dbt_runner.dbt_args("build", dt.date(2026, 11, 23), run_id="20261123-020000-abc")
+    assert json.loads(args[args.index("--vars") + 1]) == {"as_of": "2026-11-23", "run_id": "20261123-020000-abc"}
