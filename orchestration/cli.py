@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from orchestration import (accounting, catalog, catalog_sync, db, dbt_runner, demo, loader, manual_tags, publish,
-                           settings, warehouse)
+                           refresh, settings, warehouse)
 
 app = typer.Typer(help="Customer tags on ClickHouse: dbt models, refreshed and checked nightly.", no_args_is_help=True)
 warehouse_app = typer.Typer(help="The embedded ClickHouse server on loopback.", no_args_is_help=True)
@@ -136,48 +136,46 @@ def load_command(directory: Annotated[Path, typer.Argument(help="Folder of <tabl
     console.print(f"loaded {sum(appended.values()):,} rows into {len(appended)} raw table(s)")
 
 
-def selection(select: list[str] | None, rows: list[catalog.CatalogRow]) -> list[str] | None:
-    """dbt selectors for `--select`: a catalog tag key means that tag's model, everything built from it
-    (the outputs) and the catalog seed; anything else is passed to dbt as written."""
-    if not select:
-        return None
-    keys = {r.tag_key for r in catalog_sync.built(rows)}
-    selectors = [f"{catalog_sync.model_name(s)}+" if s in keys else s for s in select]
-    return ["tag_catalog", *selectors] if any(s in keys for s in select) else selectors
-
-
 @app.command("refresh")
 def refresh_command(
     as_of: AsOf = "",
     select: Annotated[list[str] | None, typer.Option(
         "--select", "-s", help="A tag key (that tag and the outputs) or a dbt selector; repeatable.")] = None,
 ) -> None:
-    """Validate the catalog, build and test every model as of a date (dbt build), then publish to `tags`."""
+    """Run the nightly job now: validate the catalog, build and test (dbt), check quality, publish to `tags`."""
     day = _as_of(as_of)
-    try:
-        keep_days = publish.retention_days()
-    except ValueError as exc:
-        _fail(str(exc))
     rows = _valid_catalog()
-    for change in catalog_sync.sync(rows):
-        console.print(f"  catalog sync: {change}")
-    run_id = publish.new_run_id(day)
     try:
         client = db.client()
         client.command("SELECT 1")
+        for change in refresh.prepare(rows, day):
+            console.print(f"  catalog sync: {change}")
         started = time.perf_counter()
-        console.print(f"run {run_id}: dbt build as of {day}")
-        dbt_runner.run("build", day, selection(select, rows), run_id)
-        built = time.perf_counter() - started
-        published = publish.publish(client, run_id, day, keep_days)
-        accounts = accounting.accounts(client)
+        console.print(f"nightly job as of {day} (in this process; dbt output follows)")
+        outcome = refresh.run(day, select, rows)
     except KNOWN_ERRORS as exc:
-        _fail(f"{exc}\nnothing was published; `tags` still holds the last published run")
-    console.print(f"published run {published.run_id} as of {day} (built in {built:.1f} s); "
-                  f"removed {published.runs_removed} unpublished or superseded run(s)"
-                  + (f", dropped days past retention: {', '.join(published.days_dropped)}" if published.days_dropped else ""))
-    _print_summary(day, time.perf_counter() - started, accounts)
+        _fail(str(exc))
+    elapsed = time.perf_counter() - started
+    _print_checks(outcome)
+    if not outcome.success:
+        for failure in outcome.failures:
+            console.print(f"  [red]failed[/] {failure}", soft_wrap=True)
+        published = "run %s was published anyway" % outcome.run_id if outcome.published else \
+            "nothing was published; `tags` still holds the last published run"
+        _fail(f"the refresh as of {day} failed ({elapsed:.1f} s); {published}")
+    console.print(f"published run {outcome.run_id} as of {day} in {elapsed:.1f} s")
+    _print_summary(day, elapsed, accounting.accounts(client))
     _print_tags(client)
+
+
+def _print_checks(outcome: refresh.RefreshOutcome) -> None:
+    failed = [c for c in outcome.checks if not c.passed]
+    console.print(f"quality checks: {len(outcome.checks) - len(failed)} of {len(outcome.checks)} passed")
+    for check in failed:
+        kind = "[red]BLOCKING[/]" if check.blocking else "[yellow]warning[/]"
+        figures = ", ".join(f"{k}={v}" for k, v in check.metadata.items() if k != "message")
+        console.print(f"  {kind} {check.asset} {check.check}: {check.metadata.get('message', '')} ({figures})",
+                      soft_wrap=True)
 
 
 def _print_tags(client) -> None:

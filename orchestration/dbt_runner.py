@@ -14,11 +14,15 @@ class DbtFailed(RuntimeError):
     pass
 
 
+def dbt_vars(as_of: dt.date, run_id: str | None = None) -> str:
+    """The --vars of a run: its as_of, and the run id every row it writes to the tag store carries."""
+    return json.dumps({"as_of": as_of.isoformat()} | ({"run_id": run_id} if run_id else {}))
+
+
 def dbt_args(command: str, as_of: dt.date, select: list[str] | None = None, run_id: str | None = None) -> list[str]:
     """Arguments of one dbt invocation: pure, so it can be tested without dbt."""
-    variables = {"as_of": as_of.isoformat()} | ({"run_id": run_id} if run_id else {})
     args = [command, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-            "--vars", json.dumps(variables)]
+            "--vars", dbt_vars(as_of, run_id)]
     for selector in select or []:
         args += ["--select", selector]
     return args

@@ -46,6 +46,7 @@ select
     catalog.updated_by as updated_by,
     catalog.updated_at as updated_at,
     ifNull(members.member_count, 0) as member_count,
+    (select customer_count from customers) as customer_count,
     ifNull(members.member_count / nullIf((select customer_count from customers), 0), 0) as coverage,
     if(first_published.tag_key = '', {{ as_of() }}, least(first_published.first_built_on, {{ as_of() }})) as first_built_on
 from {{ ref('tag_catalog') }} as catalog

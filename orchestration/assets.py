@@ -1,0 +1,81 @@
+"""The nightly refresh as assets: every dbt model (staging, features, tags, outputs), then publishing.
+
+A run is identified by its Dagster run id (every row it writes to the tag store carries it) and
+computes as of its `as_of` run tag (default today). Publishing depends directly on every tag
+model, so a failed blocking check on any tag (checks.py) stops it: the published tags stay as
+they were.
+"""
+
+import datetime as dt
+
+import dagster as dg
+from dagster import AssetExecutionContext
+from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
+
+from orchestration import catalog, catalog_sync, dbt_runner, publish, settings
+from orchestration.project import PROJECT
+from orchestration.resources import WarehouseResource
+from orchestration.translator import TagTranslator
+
+AS_OF_TAG = "as_of"
+
+
+def _op_context(context):
+    """The op context behind an asset or asset-check context."""
+    return getattr(context, "op_execution_context", context)
+
+
+def run_as_of(context) -> dt.date:
+    """The as_of of this run: its `as_of` tag, default today."""
+    return settings.parse_as_of(_op_context(context).run.tags.get(AS_OF_TAG))
+
+
+def run_id_of(context) -> str:
+    """The id every row of this run in the tag store carries: the Dagster run id."""
+    return _op_context(context).run_id
+
+
+def check_catalog() -> list[catalog.CatalogRow]:
+    """The catalog checks every run starts with: valid, and the generated dbt files in step with it."""
+    rows = catalog.load()
+    errors = catalog.validate(rows)
+    if errors:
+        raise dg.Failure(description=f"the tag catalog has {len(errors)} error(s); nothing was built",
+                         metadata={"errors": "\n".join(map(str, errors))})
+    drift = catalog_sync.differences(rows)
+    if drift:
+        raise dg.Failure(description="the generated dbt files disagree with the catalog: run `tags catalog sync` "
+                                     "and reload the code location", metadata={"differences": "\n".join(drift)})
+    return rows
+
+
+@dbt_assets(manifest=PROJECT.manifest_path, project=PROJECT, dagster_dbt_translator=TagTranslator())
+def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    check_catalog()
+    publish.retention_days()  # a bad TAG_HISTORY_RETENTION_DAYS stops the run before anything is built
+    warehouse.client(context)
+    args = ["build", "--vars", dbt_runner.dbt_vars(run_as_of(context), run_id_of(context))]
+    yield from dbt.cli(args, context=context).stream()
+
+
+def _tag_model_keys() -> list[dg.AssetKey]:
+    rows = catalog_sync.built(catalog.load())
+    return [get_asset_key_for_model([dbt_models], catalog_sync.model_name(r.tag_key)) for r in rows]
+
+
+STORE_MODELS = ("tag_snapshots", "tag_bitmap_snapshots", "tag_catalog_snapshots", "tag_change_log",
+                "catalog_change_log", "customer_profile", "customer_index")
+
+
+@dg.asset(
+    group_name="publish",
+    deps=[*_tag_model_keys(), *(get_asset_key_for_model([dbt_models], m) for m in STORE_MODELS)],
+    description="Makes this run what BI reads in `tags`: one row in tag_store.publish_log switches every "
+                "published view at once, and the wide profile is swapped in (orchestration/publish.py).",
+)
+def published_tags(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    as_of = run_as_of(context)
+    done = publish.publish(warehouse.client(context), run_id_of(context), as_of)
+    return dg.MaterializeResult(metadata={
+        "run_id": done.run_id, "as_of": str(done.as_of), "runs_removed": done.runs_removed,
+        "days_dropped": ", ".join(done.days_dropped) or "none"})

@@ -1,0 +1,87 @@
+"""`tags refresh`: the nightly Dagster job, run in this process, and what it did.
+
+The same job the schedule runs (orchestration/definitions.py), so a refresh from the command
+line is checked and published exactly like a nightly one. Before the job: the catalog is
+validated and the generated dbt files synced (and the project re-parsed if they changed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from dataclasses import dataclass, field
+
+from orchestration import catalog, catalog_sync, dbt_runner
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    asset: str
+    check: str
+    passed: bool
+    blocking: bool
+    metadata: dict
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    run_id: str
+    success: bool
+    failures: list[str] = field(default_factory=list)  # step: message
+    checks: list[CheckOutcome] = field(default_factory=list)
+    published: bool = False
+
+
+def selectors(select: list[str] | None, rows: list[catalog.CatalogRow]) -> list[str] | None:
+    """dbt selectors for `--select`: a catalog tag key means that tag's model, everything built from it
+    (the outputs) and the catalog seed; anything else is passed to dbt as written."""
+    if not select:
+        return None
+    keys = {r.tag_key for r in catalog_sync.built(rows)}
+    chosen = [f"{catalog_sync.model_name(s)}+" if s in keys else s for s in select]
+    return ["tag_catalog", *chosen] if any(s in keys for s in select) else chosen
+
+
+def prepare(rows: list[catalog.CatalogRow], as_of: dt.date) -> list[str]:
+    """Sync the generated files; re-parse the dbt project when they changed. Returns the changes."""
+    changes = catalog_sync.sync(rows)
+    if changes:
+        dbt_runner.run("parse", as_of)
+    return changes
+
+
+def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow]) -> RefreshOutcome:
+    # imported here: loading the Definitions reads the manifest prepare() may just have rewritten
+    import dagster as dg
+    from dagster_dbt import build_dbt_asset_selection
+
+    from orchestration.assets import AS_OF_TAG, dbt_models
+    from orchestration.definitions import defs
+    from orchestration.schedules import JOB_NAME
+
+    job = defs.resolve_job_def(JOB_NAME)
+    asset_selection = None
+    dbt_select = selectors(select, rows)
+    if dbt_select:
+        chosen = build_dbt_asset_selection([dbt_models], dbt_select=" ".join(dbt_select))
+        graph = defs.get_repository_def().asset_graph
+        asset_selection = list((chosen | dg.AssetSelection.assets("published_tags")).resolve(graph))
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # dbt prints the progress
+    for name in ("dagster", "dagster.builtin"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    result = job.execute_in_process(run_config=quiet, instance=instance, tags={AS_OF_TAG: as_of.isoformat()},
+                                    asset_selection=asset_selection, raise_on_error=False)
+    failures, checks, published = [], [], False
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            failures.append(f"{event.step_key}: {error.message.strip() if error else 'failed'}")
+        elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            checks.append(CheckOutcome(evaluation.asset_key.to_user_string(), evaluation.check_name, evaluation.passed,
+                                       evaluation.blocking, {k: v.value for k, v in evaluation.metadata.items()}))
+        elif event.is_step_materialization and event.asset_key == dg.AssetKey("published_tags"):
+            published = True
+    return RefreshOutcome(result.run_id, result.success, failures, checks, published)
