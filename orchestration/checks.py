@@ -29,7 +29,7 @@ SPECS = [
 ]
 
 
-@dg.multi_asset_check(specs=SPECS, name="tag_quality", description="Coverage, distribution, stability and "
+@dg.multi_asset_check(specs=SPECS, name="tag_quality", can_subset=True, description="Coverage, distribution, stability and "
                       "accuracy of every tag, validated with great-expectations; results in the quality database.")
 def tag_quality(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
     client = warehouse.client(context)
@@ -39,7 +39,10 @@ def tag_quality(context: AssetCheckExecutionContext, warehouse: WarehouseResourc
     results = quality.validate(figures, rows, run_id)
     quality.record(client, run_id, as_of, results, figures)
     asset_of = {row.tag_key: asset for asset, row in ROWS_BY_ASSET.items()}
+    selected = context.selected_asset_check_keys  # a run of some tags checks only those
     for result in results:
+        if dg.AssetCheckKey(asset_of[result.tag_key], result.check) not in selected:
+            continue
         yield dg.AssetCheckResult(
             asset_key=asset_of[result.tag_key], check_name=result.check, passed=result.passed,
             severity=dg.AssetCheckSeverity.ERROR if result.blocking else dg.AssetCheckSeverity.WARN,

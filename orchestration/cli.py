@@ -173,9 +173,7 @@ def _print_checks(outcome: refresh.RefreshOutcome) -> None:
     console.print(f"quality checks: {len(outcome.checks) - len(failed)} of {len(outcome.checks)} passed")
     for check in failed:
         kind = "[red]BLOCKING[/]" if check.blocking else "[yellow]warning[/]"
-        figures = ", ".join(f"{k}={v}" for k, v in check.metadata.items() if k != "message")
-        console.print(f"  {kind} {check.asset} {check.check}: {check.metadata.get('message', '')} ({figures})",
-                      soft_wrap=True)
+        console.print(f"  {kind} {check.asset} {check.check}: {check.metadata.get('message', '')}", soft_wrap=True)
 
 
 def _print_tags(client) -> None:

@@ -38,5 +38,6 @@ def measure(client, run_id: str) -> Freshness:
         "                (SELECT max(opened_at) FROM staging.stg_tickets)),"
         "       (SELECT toDateTime(max(published_at)) FROM tag_store.publish_log WHERE run_id = %(r)s)",
         parameters={"r": run_id}).result_rows[0]
-    delay = (published - newest).total_seconds() / 3600
+    # demo data and clock skew can date facts after the publish time: that is no delay at all
+    delay = max(0.0, (published - newest).total_seconds() / 3600)
     return Freshness(newest, published, round(delay, 2), status_of(delay))

@@ -216,11 +216,16 @@ def validate(tag_figures: list[TagFigures], rows: list[catalog.CatalogRow], run_
             tag_key, check = item.expectation_config.meta["tag_key"], item.expectation_config.meta["check"]
             observed = frame.iloc[0][item.expectation_config.kwargs["column"]]
             observed = None if pd.isna(observed) else float(observed)
-            low, high = _bounds(by_key[tag_key], check)
-            expected = f"{'' if low is None else low} .. {'' if high is None else high}"
+            expected = _expected(*_bounds(by_key[tag_key], check))
             results.append(CheckResult(tag_key, check, bool(item.success), check in by_key[tag_key].blocking_checks,
                                        observed, expected, _message(check, observed, expected, figures_of[tag_key])))
     return results
+
+
+def _expected(low: float | None, high: float | None) -> str:
+    if low is None:
+        return f"at most {high:g}"
+    return f"exactly {low:g}" if low == high else f"{low:g} to {high:g}"
 
 
 def _message(check: str, observed: float | None, expected: str, figures: TagFigures) -> str:

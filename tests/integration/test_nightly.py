@@ -1,0 +1,127 @@
+"""The nightly Dagster job, run in-process on demo data: it publishes only what passed its checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from orchestration import catalog, demo, refresh
+from tests.integration.known import AS_OF
+
+DAY_2 = AS_OF + dt.timedelta(days=1)
+TAGS_COMMAND = str(Path(sys.executable).with_name("tags"))
+
+
+def rows(client, sql: str) -> list[tuple]:
+    return client.query(sql).result_rows
+
+
+def published(client) -> dict[str, object]:
+    """What BI sees now, whole: the current run, its long table and its catalog."""
+    return {
+        "runs": rows(client, "SELECT run_id, as_of FROM tag_store.publish_log ORDER BY published_at"),
+        "tags": rows(client, "SELECT cityHash64(groupArray((customer_id, tag_key, tag_value))), count() "
+                             "FROM (SELECT * FROM tags.customer_tags ORDER BY ALL)"),
+        "catalog": rows(client, "SELECT tag_key, member_count FROM tags.tag_catalog ORDER BY tag_key"),
+        "profile": rows(client, "SELECT count(), sum(vip) FROM tags.customer_profile"),
+    }
+
+
+def run(day: dt.date, select: list[str] | None = None) -> refresh.RefreshOutcome:
+    return refresh.run(day, select, catalog.load())
+
+
+@pytest.fixture(scope="module")
+def first_night(client):
+    demo.generate(client, 2000, 42, AS_OF)
+    outcome = run(AS_OF)
+    assert outcome.success, outcome.failures
+    return outcome
+
+
+def test_the_job_builds_checks_and_publishes(first_night, client):
+    assert first_night.published
+    assert rows(client, "SELECT run_id, as_of FROM tag_store.publish_log") == [(first_night.run_id, AS_OF)]
+    customers = rows(client, "SELECT count() FROM features.customer_features")[0][0]
+    assert rows(client, "SELECT count() FROM tags.customer_profile")[0][0] == customers == 2000
+    assert rows(client, "SELECT uniqExact(tag_key) FROM tags.customer_tags")[0][0] >= 30
+    kinds = {(c.check, c.passed) for c in first_night.checks if c.asset == "tag_models/tag_vip" and "_" not in c.check}
+    assert kinds == {("coverage", True), ("distribution", True), ("stability", True), ("accuracy", True)}
+    results = rows(client, f"SELECT check, count() FROM quality.check_results WHERE run_id = '{first_night.run_id}' "
+                           "GROUP BY check ORDER BY check")
+    assert dict(results)["accuracy"] == len([r for r in catalog.load() if r.method in ("rule", "score", "manual")])
+    assert (Path(__file__).parents[2] / "reports" / "quality" / "gx" / "uncommitted" / "data_docs").is_dir()
+
+
+def test_freshness_is_the_delay_from_the_newest_fact_to_publishing(first_night, client):
+    check = next(c for c in first_night.checks if c.check == "freshness")
+    newest = rows(client, "SELECT greatest((SELECT max(ordered_at) FROM staging.stg_orders), "
+                          "(SELECT max(event_at) FROM staging.stg_events), (SELECT max(opened_at) FROM staging.stg_tickets))")[0][0]
+    published_at = rows(client, "SELECT toDateTime(published_at) FROM tag_store.publish_log")[0][0]
+    hours = round(max(0.0, (published_at - newest).total_seconds() / 3600), 2)
+    assert check.metadata["delay_hours"] == hours
+    assert check.metadata["status"] == ("healthy" if hours < 24 else "warning" if hours <= 72 else "risk")
+
+
+def test_a_killed_refresh_leaves_the_published_tags_whole_and_the_next_run_succeeds(first_night, client):
+    before = published(client)
+    process = subprocess.Popen([TAGS_COMMAND, "refresh", "--as-of", DAY_2.isoformat()], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    for line in process.stdout:  # kill it in the middle of building the tag models
+        if "START sql table model `tag_models`" in line:
+            time.sleep(1)
+            break
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+    assert published(client) == before
+
+    outcome = run(DAY_2)
+    assert outcome.success and outcome.published, outcome.failures
+    assert rows(client, "SELECT as_of FROM tags.customer_tags LIMIT 1")[0][0] == DAY_2
+    # the killed run's rows are gone: the store holds one run per published day
+    assert rows(client, "SELECT uniqExact(run_id) FROM tag_store.tag_snapshots")[0][0] == 2
+
+
+def test_a_rule_change_that_halves_a_tag_fails_its_blocking_check_and_publishes_nothing(first_night, client):
+    before = published(client)
+    # vip_diamond blocks on stability: raise its threshold to the members' median lifetime spend
+    median = rows(client, "SELECT median(spend_total) FROM features.customer_features WHERE spend_total > 20000")[0][0]
+    client.command(f"ALTER TABLE catalog.tag_catalog UPDATE params = 'min_spend_total={median:.2f}' "
+                   "WHERE tag_key = 'vip_diamond'", settings={"mutations_sync": 1})
+    try:
+        # compared with the first night; the seed is not reloaded, so the changed rule stands
+        outcome = run(DAY_2, ["tag_vip_diamond+", "accuracy_sample_features+"])
+    finally:
+        client.command("ALTER TABLE catalog.tag_catalog UPDATE params = 'min_spend_total=20000' "
+                       "WHERE tag_key = 'vip_diamond'", settings={"mutations_sync": 1})
+    assert not outcome.success and not outcome.published
+    failed = [c for c in outcome.checks if not c.passed]
+    assert [(c.asset, c.check, c.blocking) for c in failed] == [("tag_models/tag_vip_diamond", "stability", True)]
+    assert 0.4 < failed[0].metadata["observed"] < 0.6
+    assert "share of its customers whose value changed 0.5" in failed[0].metadata["message"]
+    assert published(client) == before
+
+
+def test_a_bug_between_staging_and_tags_is_caught_by_the_independent_path(first_night, client):
+    before = published(client)
+    # the bug: the per-day order model counts every order twice
+    client.command("ALTER TABLE features.int_customer_daily_orders UPDATE orders = orders * 2 WHERE 1",
+                   settings={"mutations_sync": 1})
+    outcome = run(DAY_2, ["customer_features+", "accuracy_sample_features+"])
+    assert not outcome.success and not outcome.published
+    failed = {c.asset.split("/")[-1]: c for c in outcome.checks if not c.passed and c.check == "accuracy"}
+    assert {"tag_regular_customer", "tag_loyal_customer"} <= set(failed)
+    message = failed["tag_loyal_customer"].metadata["message"]
+    assert "sampled customers disagree with the independent recomputation" in message
+    customer = message.split(": ", 1)[1].split(":")[0]
+    assert rows(client, f"SELECT count() FROM quality.accuracy_mismatches WHERE customer_id = '{customer}' "
+                        "AND tag_key = 'loyal_customer'")[0][0] == 1
+    assert published(client) == before
