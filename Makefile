@@ -29,7 +29,12 @@ run: setup
 	$(TAGS) demo --customers $(CUSTOMERS) --seed $(SEED)
 	$(TAGS) refresh
 
-test: setup
+# The report test renders the quality report in Debian's Chromium (headless).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)
+
+test: setup $(CHROMIUM)
 	$(BIN)/pytest
 
 stop:

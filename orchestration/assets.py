@@ -12,7 +12,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 
-from orchestration import catalog, catalog_sync, dbt_runner, publish, settings
+from orchestration import catalog, catalog_sync, dbt_runner, hygiene, publish, report, settings
 from orchestration.project import PROJECT
 from orchestration.resources import WarehouseResource
 from orchestration.translator import TagTranslator
@@ -79,3 +79,17 @@ def published_tags(context: AssetExecutionContext, warehouse: WarehouseResource)
     return dg.MaterializeResult(metadata={
         "run_id": done.run_id, "as_of": str(done.as_of), "runs_removed": done.runs_removed,
         "days_dropped": ", ".join(done.days_dropped) or "none"})
+
+
+@dg.asset(group_name="quality", deps=[published_tags],
+          description="Catalog hygiene of the published run (kept in quality.hygiene) and the HTML quality report "
+                      "(reports/quality/index.html).")
+def quality_report(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    client = warehouse.client(context)
+    rows = catalog.load()
+    figures = hygiene.measure(client, rows, run_as_of(context))
+    hygiene.record(client, run_id_of(context), run_as_of(context), figures)
+    path = report.write(client, rows, figures)
+    return dg.MaterializeResult(metadata={
+        "report": dg.MetadataValue.path(str(path)),
+        **{name: dg.MetadataValue.text(f"{value:g} ({status})") for name, value, status, _ in figures.figures()}})

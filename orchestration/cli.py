@@ -22,6 +22,8 @@ catalog_app = typer.Typer(help="The tag catalog (seeds/tag_catalog.csv).", no_ar
 app.add_typer(catalog_app, name="catalog")
 tag_app = typer.Typer(help="Hand-picked (manual) tags.", no_args_is_help=True)
 app.add_typer(tag_app, name="tag")
+quality_app = typer.Typer(help="Tag quality: the report, and the human review of a sample.", no_args_is_help=True)
+app.add_typer(quality_app, name="quality")
 console = Console()
 
 AsOf = Annotated[str, typer.Option("--as-of", help="Date the run is computed as of, YYYY-MM-DD (default today).")]
@@ -237,6 +239,18 @@ def _print_summary(day: dt.date, elapsed: float, accounts: list[accounting.Table
     )
     if not all(a.balanced for a in accounts):
         _fail("some raw rows are neither staged nor rejected (see the table above)")
+
+
+@quality_app.command("report")
+def quality_report_command() -> None:
+    """Write the HTML quality report of the latest published run (reports/quality/index.html)."""
+    from orchestration import report
+
+    try:
+        path = report.write(db.client(), catalog.load())
+    except KNOWN_ERRORS as exc:
+        _fail(str(exc))
+    console.print(f"quality report: {path}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.assets import dbt_models, published_tags
+from orchestration.assets import dbt_models, published_tags, quality_report
 from orchestration.checks import published_freshness, tag_quality
 from orchestration.resources import resources
 from orchestration.schedules import nightly_job, nightly_schedule
@@ -12,7 +12,7 @@ from orchestration.schedules import nightly_job, nightly_schedule
 job = nightly_job()
 
 defs = dg.Definitions(
-    assets=[dbt_models, published_tags],
+    assets=[dbt_models, published_tags, quality_report],
     asset_checks=[tag_quality, published_freshness],
     jobs=[job],
     schedules=[nightly_schedule(job)],

@@ -125,3 +125,51 @@ def test_a_bug_between_staging_and_tags_is_caught_by_the_independent_path(first_
     assert rows(client, f"SELECT count() FROM quality.accuracy_mismatches WHERE customer_id = '{customer}' "
                         "AND tag_key = 'loyal_customer'")[0][0] == 1
     assert published(client) == before
+
+
+def test_hygiene_figures_match_hand_computed_ones(first_night, client):
+    from orchestration import hygiene
+
+    client.command("SELECT count() FROM tags.customer_tags WHERE tag_key = 'vip'")
+    client.command("SELECT countIf(churn_risk) FROM tags.customer_profile")
+    client.command("SYSTEM FLUSH LOGS")
+    rows_ = catalog.load()
+    found = hygiene.measure(client, rows_, DAY_2)
+
+    active = [r.tag_key for r in rows_ if r.is_active]
+    queries = [q for (q,) in rows(client, "SELECT query FROM system.query_log WHERE type = 'QueryFinish' "
+                                          "AND query_kind = 'Select' AND has(databases, 'tags')")]
+    import re
+    used = sorted(k for k in active if any(re.search(rf"\b{k}\b", q) for q in queries))
+    assert {"vip", "churn_risk"} <= set(used)
+    assert found.used == used and found.usage_rate == pytest.approx(len(used) / len(active))
+    assert found.total_active == len(active) == 36
+    assert hygiene.total_tags_status(found.total_active) == "warning"  # over 35, not over 50
+    assert found.zombies == []  # every tag was first published days ago, well under 90
+
+    members: dict[str, set[str]] = {}
+    for customer_id, tag_key in rows(client, "SELECT customer_id, tag_key FROM tags.customer_tags"):
+        members.setdefault(tag_key, set()).add(customer_id)
+    flags = [r.tag_key for r in rows_ if r.is_active and r.value_type == "flag" and r.tag_key in members]
+    jaccard = {(a, b): len(members[a] & members[b]) / len(members[a] | members[b])
+               for a in flags for b in flags if a < b}
+    assert found.overlap[("awaiting_reactivation", "churn_risk")] == pytest.approx(jaccard[("awaiting_reactivation", "churn_risk")])
+    assert {(a, b) for a, b, _ in found.merge_pairs} == {pair for pair, j in jaccard.items() if j >= 0.85}
+
+
+def test_quality_report_renders_in_headless_chromium_without_console_errors(first_night, client, tmp_path):
+    from orchestration import report
+
+    path = report.write(client, catalog.load(), path=tmp_path / "index.html")
+    browser = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000",
+         "--dump-dom", path.as_uri()], capture_output=True, text=True, timeout=120)
+    console = [line for line in browser.stderr.splitlines() if ":CONSOLE" in line]
+    assert console == []
+    dom = browser.stdout
+    assert dom.count('class="main-svg"') >= 3  # plotly drew the trend, the distributions and the heatmap
+    assert f"Tag quality as of {DAY_2}" in dom
+    for text in ("vip_diamond", "drift (PSI)", "Catalog hygiene", "usage_rate", "Member overlap of flag tags"):
+        assert text in dom

@@ -1,0 +1,75 @@
+"""Quality and hygiene figures against hand-computed values, and the Dagster code location loading."""
+
+import math
+
+import pytest
+
+from orchestration import freshness, hygiene, quality, refresh, catalog
+
+
+def test_psi_of_identical_distributions_is_zero():
+    assert quality.psi({"tagged": 0.2, "untagged": 0.8}, {"tagged": 0.2, "untagged": 0.8}) == 0
+
+
+def test_psi_by_hand():
+    # (0.1 - 0.2) ln(0.1/0.2) + (0.9 - 0.8) ln(0.9/0.8)
+    expected = (-0.1) * math.log(0.5) + 0.1 * math.log(0.9 / 0.8)
+    assert quality.psi({"tagged": 0.1, "untagged": 0.9}, {"tagged": 0.2, "untagged": 0.8}) == pytest.approx(expected)
+    assert expected == pytest.approx(0.0811, abs=1e-4)
+
+
+def test_psi_floors_an_empty_bucket_instead_of_dividing_by_zero():
+    value = quality.psi({"a": 0.5, "b": 0.5}, {"a": 1.0})
+    assert value == pytest.approx((0.5 - 1) * math.log(0.5) + (0.5 - 1e-4) * math.log(0.5 / 1e-4))
+
+
+@pytest.mark.parametrize("hours, status", [(0, "healthy"), (23.99, "healthy"), (24, "warning"), (72, "warning"),
+                                           (72.01, "risk")])
+def test_freshness_bands_are_the_seeds(hours, status):
+    assert freshness.status_of(hours) == status
+
+
+@pytest.mark.parametrize("total, status", [(14, "warning"), (15, "healthy"), (35, "healthy"), (36, "warning"),
+                                           (50, "warning"), (51, "risk")])
+def test_total_tags_bands(total, status):
+    assert hygiene.total_tags_status(total) == status
+
+
+@pytest.mark.parametrize("rate, status", [(0.81, "healthy"), (0.8, "warning"), (0.6, "warning"), (0.59, "risk")])
+def test_usage_rate_bands(rate, status):
+    assert hygiene.usage_status(rate) == status
+
+
+@pytest.mark.parametrize("members, days, suggestion", [(51, 90, "archive"), (9, 180, "delete"), (9, 179, "review"),
+                                                       (50, 200, "review")])
+def test_zombie_suggestions(members, days, suggestion):
+    assert hygiene.zombie_suggestion(members, days) == suggestion
+
+
+def test_accuracy_is_checked_only_where_a_per_customer_recomputation_applies():
+    by_key = {r.tag_key: r for r in catalog.load()}
+    assert quality.checks_of(by_key["vip"]) == ("coverage", "distribution", "stability", "accuracy")
+    assert "accuracy" not in quality.checks_of(by_key["rfm_segment"])
+    assert "accuracy" not in quality.checks_of(by_key["big_spender_sql"])
+
+
+def test_a_tag_key_selects_its_model_the_outputs_the_catalog_and_the_accuracy_sample():
+    rows = catalog.load()
+    assert refresh.selectors(["vip"], rows) == ["tag_catalog", "tag_vip+", "accuracy_sample_features+"]
+    assert refresh.selectors(["staging"], rows) == ["staging"]
+    assert refresh.selectors(None, rows) is None
+
+
+def test_the_code_location_loads_with_every_tag_grouped_and_checked():
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    graph = defs.get_repository_def().asset_graph
+    vip = graph.get(dg.AssetKey(["tag_models", "tag_vip"]))
+    assert (vip.group_name, vip.owners, vip.tags["category"]) == ("tags", ["team:crm-team"], "value")
+    assert graph.get(dg.AssetKey(["staging", "stg_orders"])).group_name == "staging"
+    checks = {key.name for key in graph.asset_check_keys if key.asset_key == vip.key}
+    assert {"coverage", "distribution", "stability", "accuracy"} <= checks
+    schedule = defs.resolve_schedule_def("nightly")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "UTC")
