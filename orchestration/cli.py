@@ -253,5 +253,37 @@ def quality_report_command() -> None:
     console.print(f"quality report: {path}")
 
 
+@quality_app.command("review-sample")
+def quality_review_sample(
+    out: Annotated[Path, typer.Option(help="CSV sheet to write.")] = Path("reports/quality/review_sample.csv"),
+    customers: Annotated[int, typer.Option(help="Customers of the accuracy sample to review.")] = 50,
+) -> None:
+    """Write a sheet of sampled customers' tags with their evidence, for a person to mark correct or wrong."""
+    from orchestration import review
+
+    try:
+        written = review.write_sample(db.client(), out, customers)
+    except KNOWN_ERRORS as exc:
+        _fail(str(exc))
+    console.print(f"{written} tag rows to review in {out}: fill the verdict column with correct or wrong")
+
+
+@quality_app.command("review-import")
+def quality_review_import(sheet: Annotated[Path, typer.Argument(help="The reviewed CSV sheet.")]) -> None:
+    """Read a reviewed sheet back: human accuracy per tag (healthy over 95%, risk under 85%)."""
+    from orchestration import review
+
+    try:
+        accuracies = review.import_verdicts(db.client(), sheet)
+    except KNOWN_ERRORS as exc:
+        _fail(str(exc))
+    table = Table(title=f"Human accuracy from {sheet.name}")
+    for column in ("tag", "correct", "wrong", "accuracy", "status"):
+        table.add_column(column)
+    for a in accuracies:
+        table.add_row(a.tag_key, str(a.correct), str(a.wrong), f"{a.accuracy:.1%}", a.status)
+    console.print(table)
+
+
 if __name__ == "__main__":
     app()

@@ -173,3 +173,44 @@ def test_quality_report_renders_in_headless_chromium_without_console_errors(firs
     assert f"Tag quality as of {DAY_2}" in dom
     for text in ("vip_diamond", "drift (PSI)", "Catalog hygiene", "usage_rate", "Member overlap of flag tags"):
         assert text in dom
+
+
+def test_review_sheet_round_trip_gives_human_accuracy_per_tag(first_night, client, tmp_path):
+    import csv
+
+    from typer.testing import CliRunner
+
+    from orchestration import cli
+
+    sheet = tmp_path / "review.csv"
+    result = CliRunner().invoke(cli.app, ["quality", "review-sample", "--out", str(sheet), "--customers", "20"])
+    assert result.exit_code == 0, result.output
+    with sheet.open(newline="") as handle:
+        lines = list(csv.DictReader(handle))
+    assert lines and len({r["customer_id"] for r in lines}) <= 20
+    assert all(r["verdict"] == "" and r["spend_365d"] != "" for r in lines)
+    # the reviewer finds 2 of the country tags wrong and checks nothing else
+    country = [r for r in lines if r["tag_key"] == "country"]
+    for number, row in enumerate(country):
+        row["verdict"] = "wrong" if number < 2 else "Correct"
+    with sheet.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(lines[0]))
+        writer.writeheader()
+        writer.writerows(lines)
+
+    result = CliRunner().invoke(cli.app, ["quality", "review-import", str(sheet)])
+    assert result.exit_code == 0, result.output
+    accuracy = (len(country) - 2) / len(country)
+    expected_status = "healthy" if accuracy > 0.95 else "risk" if accuracy < 0.85 else "warning"
+    assert f"{accuracy:.1%}" in result.output and expected_status in result.output
+    stored = rows(client, "SELECT verdict, count() FROM quality.review_verdicts GROUP BY verdict ORDER BY verdict")
+    assert stored == [("correct", len(country) - 2), ("wrong", 2)]
+
+    lines[0]["verdict"] = "maybe"
+    with sheet.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(lines[0]))
+        writer.writeheader()
+        writer.writerows(lines)
+    result = CliRunner().invoke(cli.app, ["quality", "review-import", str(sheet)])
+    assert result.exit_code == 1
+    assert "review.csv line 2, column verdict: 'maybe' is not correct or wrong; nothing was imported" in " ".join(result.output.split())
