@@ -90,6 +90,30 @@ def test_a_killed_refresh_leaves_the_published_tags_whole_and_the_next_run_succe
     assert rows(client, "SELECT uniqExact(run_id) FROM tag_store.tag_snapshots")[0][0] == 2
 
 
+def test_stability_and_drift_of_the_second_night_match_hand_computed_values(first_night, client):
+    import math
+
+    run_id = rows(client, f"SELECT argMax(run_id, published_at) FROM tag_store.publish_log WHERE as_of = '{DAY_2}'")[0][0]
+    observed = {(k, c): v for k, c, v in rows(client, "SELECT tag_key, check, observed FROM quality.check_results "
+                                                      f"WHERE run_id = '{run_id}'")}
+    members = dict(rows(client, f"SELECT tag_key, count() FROM tags.tag_history WHERE as_of = '{DAY_2}' GROUP BY tag_key"))
+    before = dict(rows(client, f"SELECT tag_key, count() FROM tags.tag_history WHERE as_of = '{AS_OF}' GROUP BY tag_key"))
+    changes = {k: (n, removed) for k, n, removed in rows(
+        client, f"SELECT tag_key, count(), countIf(change = 'removed') FROM tags.tag_changes WHERE as_of = '{DAY_2}' "
+                "GROUP BY tag_key")}
+    customers = rows(client, "SELECT count() FROM features.customer_features")[0][0]
+    flags = [r.tag_key for r in catalog.load() if r.value_type == "flag" and r.status == "active"]
+    for tag_key in flags:
+        changed, removed = changes.get(tag_key, (0, 0))
+        touched = members.get(tag_key, 0) + removed
+        assert observed[tag_key, "stability"] == pytest.approx(changed / touched if touched else 0.0), tag_key
+        # a flag's PSI over the shares tagged / untagged, an empty share floored at 0.0001
+        now, then = members.get(tag_key, 0) / customers, before.get(tag_key, 0) / customers
+        psi = sum((max(a, 1e-4) - max(e, 1e-4)) * math.log(max(a, 1e-4) / max(e, 1e-4))
+                  for a, e in ((now, then), (1 - now, 1 - then)))
+        assert observed[tag_key, "distribution"] == pytest.approx(psi, abs=1e-9), tag_key
+
+
 def test_a_rule_change_that_halves_a_tag_fails_its_blocking_check_and_publishes_nothing(first_night, client):
     before = published(client)
     # vip_diamond blocks on stability: raise its threshold to the members' median lifetime spend

@@ -73,3 +73,23 @@ def test_the_code_location_loads_with_every_tag_grouped_and_checked():
     assert {"coverage", "distribution", "stability", "accuracy"} <= checks
     schedule = defs.resolve_schedule_def("nightly")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "UTC")
+
+
+def test_an_unreachable_warehouse_is_retried_with_backoff_then_fails_naming_it(monkeypatch):
+    from types import SimpleNamespace
+
+    import dagster as dg
+
+    from orchestration.resources import WarehouseResource
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("DBT_TARGET", "local")
+    monkeypatch.setenv("WAREHOUSE_HTTP_PORT", str(free_port()))  # nothing listens there
+    logged = []
+    context = SimpleNamespace(retry_number=1, log=SimpleNamespace(warning=logged.append))
+    with pytest.raises(dg.RetryRequested) as retry:
+        WarehouseResource().client(context)
+    assert retry.value.seconds_to_wait == 10 and "retry 2 of 3" in logged[0]
+    with pytest.raises(dg.Failure, match="the warehouse is unreachable after 3 retries: cannot reach the warehouse at "
+                                         "http://default@127.0.0.1"):
+        WarehouseResource().client(SimpleNamespace(retry_number=3, log=SimpleNamespace(warning=logged.append)))
