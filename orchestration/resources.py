@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import dagster as dg
 from clickhouse_connect.driver.client import Client
 from dagster_dbt import DbtCliResource
 
 from orchestration import db
-from orchestration.project import PROJECT
+from orchestration.project import DBT_EXECUTABLE, PROJECT
 
 # Transient warehouse trouble (a restart, a dropped connection) is retried this many times, waiting
 # 5, 10, 20 s; then the step fails saying which warehouse it could not reach.
@@ -36,6 +33,5 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 def resources() -> dict:
-    # the dbt installed beside this Python, whether or not the virtualenv is on PATH
-    dbt = DbtCliResource(project_dir=PROJECT, dbt_executable=str(Path(sys.executable).with_name("dbt")))
+    dbt = DbtCliResource(project_dir=PROJECT, dbt_executable=DBT_EXECUTABLE)
     return {"dbt": dbt, "warehouse": WarehouseResource()}

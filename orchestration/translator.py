@@ -8,7 +8,7 @@ from typing import Any
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 # models/<folder>/... -> the Dagster group; seeds are the catalog.
-LAYERS = {"staging": "staging", "features": "features", "tags": "tags", "marts": "outputs"}
+LAYERS = {"staging": "staging", "features": "features", "tags": "tags", "marts": "outputs", "quality": "quality"}
 
 
 def is_tag_model(props: Mapping[str, Any]) -> bool:
@@ -22,6 +22,8 @@ class TagTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":
             return "catalog"
+        if dbt_resource_props["resource_type"] == "source":
+            return "raw"
         fqn = dbt_resource_props.get("fqn", [])
         return LAYERS.get(fqn[1]) if len(fqn) > 2 else None
 
