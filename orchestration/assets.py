@@ -58,9 +58,11 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     yield from dbt.cli(args, context=context).stream()
 
 
-def _tag_model_keys() -> list[dg.AssetKey]:
-    rows = catalog_sync.built(catalog.load())
-    return [get_asset_key_for_model([dbt_models], catalog_sync.model_name(r.tag_key)) for r in rows]
+# Every built tag's asset, with its catalog row: publishing depends on each, the checks target each.
+TAG_ASSETS: dict[dg.AssetKey, catalog.CatalogRow] = {
+    get_asset_key_for_model([dbt_models], catalog_sync.model_name(r.tag_key)): r
+    for r in catalog_sync.built(catalog.load())
+}
 
 
 STORE_MODELS = ("tag_snapshots", "tag_bitmap_snapshots", "tag_catalog_snapshots", "tag_change_log",
@@ -69,7 +71,7 @@ STORE_MODELS = ("tag_snapshots", "tag_bitmap_snapshots", "tag_catalog_snapshots"
 
 @dg.asset(
     group_name="publish",
-    deps=[*_tag_model_keys(), *(get_asset_key_for_model([dbt_models], m) for m in STORE_MODELS)],
+    deps=[*TAG_ASSETS, *(get_asset_key_for_model([dbt_models], m) for m in STORE_MODELS)],
     description="Makes this run what BI reads in `tags`: one row in tag_store.publish_log switches every "
                 "published view at once, and the wide profile is swapped in (orchestration/publish.py).",
 )

@@ -9,23 +9,16 @@ Freshness is a check on the published tags (after publishing: it warns, it canno
 
 import dagster as dg
 from dagster import AssetCheckExecutionContext
-from dagster_dbt import get_asset_key_for_model
 
-from orchestration import catalog, catalog_sync, freshness, quality
-from orchestration.assets import dbt_models, run_as_of, run_id_of
+from orchestration import freshness, quality
+from orchestration.assets import TAG_ASSETS, run_as_of, run_id_of
 from orchestration.resources import WarehouseResource
 
 
-def _tag_key_of_asset() -> dict[dg.AssetKey, catalog.CatalogRow]:
-    return {get_asset_key_for_model([dbt_models], catalog_sync.model_name(r.tag_key)): r
-            for r in catalog_sync.built(catalog.load())}
-
-
-ROWS_BY_ASSET = _tag_key_of_asset()
 SPECS = [
     dg.AssetCheckSpec(name=check, asset=asset, blocking=check in row.blocking_checks,
                       description=f"{check} of {row.tag_key} ({'blocks publishing' if check in row.blocking_checks else 'warns'})")
-    for asset, row in ROWS_BY_ASSET.items() for check in quality.checks_of(row)
+    for asset, row in TAG_ASSETS.items() for check in quality.checks_of(row)
 ]
 
 
@@ -33,12 +26,12 @@ SPECS = [
                       "accuracy of every tag, validated with great-expectations; results in the quality database.")
 def tag_quality(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
     client = warehouse.client(context)
-    rows = list(ROWS_BY_ASSET.values())
+    rows = list(TAG_ASSETS.values())
     as_of, run_id = run_as_of(context), run_id_of(context)
     figures = quality.figures(client, run_id, as_of, rows)
     results = quality.validate(figures, rows, run_id)
     quality.record(client, run_id, as_of, results, figures)
-    asset_of = {row.tag_key: asset for asset, row in ROWS_BY_ASSET.items()}
+    asset_of = {row.tag_key: asset for asset, row in TAG_ASSETS.items()}
     selected = context.selected_asset_check_keys  # a run of some tags checks only those
     for result in results:
         if dg.AssetCheckKey(asset_of[result.tag_key], result.check) not in selected:

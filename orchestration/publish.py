@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import uuid
 from dataclasses import dataclass
 
 STORE_TABLES = ("tag_snapshots", "tag_bitmap_snapshots", "tag_catalog_snapshots", "tag_change_log",
@@ -38,17 +37,19 @@ def retention_days() -> int:
     return int(value)
 
 
-def new_run_id(as_of: dt.date) -> str:
-    """A readable, unique id: the as_of, the start time and a random suffix."""
-    return f"{as_of:%Y%m%d}-{dt.datetime.now():%H%M%S}-{uuid.uuid4().hex[:8]}"
-
-
 @dataclass(frozen=True)
 class Published:
     run_id: str
     as_of: dt.date
     runs_removed: int
     days_dropped: list[str]
+
+
+def current_run(client) -> tuple[str, dt.date] | None:
+    """(run_id, as_of) of the run BI reads now (as macros/publish/published_runs.sql defines it), or None."""
+    rows = client.query("SELECT run_id, as_of FROM tag_store.publish_log "
+                        "ORDER BY as_of DESC, published_at DESC LIMIT 1").result_rows
+    return tuple(rows[0]) if rows else None
 
 
 def publish(client, run_id: str, as_of: dt.date, keep_days: int | None = None) -> Published:

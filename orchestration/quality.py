@@ -267,7 +267,7 @@ def record(client, run_id: str, as_of, results: list[CheckResult], tag_figures: 
     client.insert("quality.value_shares",
                   [[run_id, as_of, f.tag_key, bucket, share] for f in tag_figures for bucket, share in f.shares.items()],
                   column_names=["run_id", "as_of", "tag_key", "bucket", "share"])
-    sampled = int(client.command("SELECT count() FROM quality.accuracy_sample_features"))
+    sampled = next((f.sampled for f in tag_figures if f.sampled is not None), 0)
     rate, cap = accuracy_sample_settings()
     client.insert("quality.accuracy_samples", [[run_id, as_of, rate, cap, sampled, run_id]],
                   column_names=["run_id", "as_of", "sample_rate", "sample_max", "customers", "seed"])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from orchestration import catalog, hygiene as hygiene_module
+from orchestration import catalog, hygiene as hygiene_module, publish
 from orchestration.quality import REPORT_DIR
 
 REPORT_FILE = REPORT_DIR / "index.html"
@@ -23,13 +23,6 @@ STATUS_COLOURS = {"passed": "#1b7f3b", "warning": "#b8860b", "blocked": "#b22222
 def _figure_html(figure: go.Figure, first: bool) -> str:
     figure.update_layout(margin={"l": 40, "r": 20, "t": 50, "b": 40}, template="plotly_white")
     return figure.to_html(full_html=False, include_plotlyjs="inline" if first else False)
-
-
-def _latest_run(client) -> tuple[str, object]:
-    rows = client.query("SELECT run_id, as_of FROM tag_store.publish_log ORDER BY as_of DESC, published_at DESC LIMIT 1").result_rows
-    if not rows:
-        raise ValueError("nothing is published yet: run `tags refresh` first")
-    return rows[0]
 
 
 def tag_table(client, run_id: str) -> list[dict]:
@@ -67,7 +60,10 @@ def _number(value, digits: int = 3) -> str:
 
 def write(client, rows: list[catalog.CatalogRow], hygiene: hygiene_module.Hygiene | None = None,
           path: Path = REPORT_FILE) -> Path:
-    run_id, as_of = _latest_run(client)
+    current = publish.current_run(client)
+    if current is None:
+        raise ValueError("nothing is published yet: run `tags refresh` first")
+    run_id, as_of = current
     hygiene = hygiene or hygiene_module.measure(client, rows, as_of)
     tags = tag_table(client, run_id)
     sections = []

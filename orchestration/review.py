@@ -15,6 +15,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestration import publish
+
 COLUMNS = ("customer_id", "tag_key", "tag_value", "orders_90d", "spend_365d", "days_since_last_order",
            "last_orders", "replies_90d", "messages_sent_90d", "open_complaints", "verdict")
 VERDICTS = ("correct", "wrong")
@@ -32,9 +34,10 @@ def accuracy_status(accuracy: float) -> str:
 
 def write_sample(client, out: Path, customers: int = 50) -> int:
     """Write the review sheet for up to `customers` customers of the accuracy sample; returns its rows."""
-    run_id = client.command("SELECT run_id FROM tag_store.publish_log ORDER BY as_of DESC, published_at DESC LIMIT 1")
-    if not run_id:
+    current = publish.current_run(client)
+    if current is None:
         raise ReviewError("nothing is published yet: run `tags refresh` first")
+    run_id = current[0]
     rows = client.query(
         "WITH sample AS (SELECT * FROM quality.accuracy_sample_features ORDER BY cityHash64(customer_id) LIMIT %(n)s), "
         "recent AS (SELECT customer_id, arrayStringConcat(arraySlice(arrayReverseSort(groupArray("
