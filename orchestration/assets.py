@@ -38,9 +38,9 @@ def run_id_of(context) -> str:
 def check_catalog() -> list[catalog.CatalogRow]:
     """The catalog checks every run starts with: valid, and the generated dbt files in step with it."""
     rows = catalog.load()
-    errors = catalog.validate(rows)
+    errors = catalog_sync.validate_all(rows)
     if errors:
-        raise dg.Failure(description=f"the tag catalog has {len(errors)} error(s); nothing was built",
+        raise dg.Failure(description=f"the tag catalog or the audiences have {len(errors)} error(s); nothing was built",
                          metadata={"errors": "\n".join(map(str, errors))})
     drift = catalog_sync.differences(rows)
     if drift:
@@ -65,15 +65,14 @@ TAG_ASSETS: dict[dg.AssetKey, catalog.CatalogRow] = {
 }
 
 
-STORE_MODELS = ("tag_snapshots", "tag_bitmap_snapshots", "tag_catalog_snapshots", "tag_change_log",
-                "catalog_change_log", "customer_profile", "customer_index")
+STORE_MODELS = (*publish.STORE_TABLES, "customer_profile", "customer_index")
 
 
 @dg.asset(
     group_name="publish",
     deps=[*TAG_ASSETS, *(get_asset_key_for_model([dbt_models], m) for m in STORE_MODELS)],
-    description="Makes this run what BI reads in `tags`: one row in tag_store.publish_log switches every "
-                "published view at once, and the wide profile is swapped in (orchestration/publish.py).",
+    description="Makes this run what BI reads in `tags` and `audiences`: one row in tag_store.publish_log "
+                "switches every published view at once, and the wide profile is swapped in (orchestration/publish.py).",
 )
 def published_tags(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     as_of = run_as_of(context)

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from orchestration import (accounting, catalog, catalog_sync, db, dbt_runner, demo, loader, manual_tags, publish,
+from orchestration import (accounting, audiences, catalog, catalog_sync, db, dbt_runner, demo, loader, manual_tags, publish,
                            refresh, settings, warehouse)
 
 app = typer.Typer(help="Customer tags on ClickHouse: dbt models, refreshed and checked nightly.", no_args_is_help=True)
@@ -22,13 +22,18 @@ catalog_app = typer.Typer(help="The tag catalog (seeds/tag_catalog.csv).", no_ar
 app.add_typer(catalog_app, name="catalog")
 tag_app = typer.Typer(help="Hand-picked (manual) tags.", no_args_is_help=True)
 app.add_typer(tag_app, name="tag")
+audience_app = typer.Typer(help="Audiences: tags combined with and / or / not, sized, compared and exported.",
+                           no_args_is_help=True)
+app.add_typer(audience_app, name="audience")
 quality_app = typer.Typer(help="Tag quality: the report, and the human review of a sample.", no_args_is_help=True)
 app.add_typer(quality_app, name="quality")
 console = Console()
 
 AsOf = Annotated[str, typer.Option("--as-of", help="Date the run is computed as of, YYYY-MM-DD (default today).")]
 KNOWN_ERRORS = (warehouse.WarehouseError, db.WarehouseUnreachable, loader.LoadError, dbt_runner.DbtFailed,
-                publish.PublishError, ValueError)
+                publish.PublishError, ValueError)  # ValueError covers expression, export and catalog errors
+Expression = Annotated[str, typer.Argument(help="Tags combined with and / or / not, e.g. \"vip and not churn_risk\".")]
+Format = Annotated[str, typer.Option("--format", help="csv or parquet.")]
 
 
 def _fail(message: str) -> None:
@@ -75,19 +80,20 @@ def _valid_catalog() -> list[catalog.CatalogRow]:
         rows = catalog.load()
     except ValueError as exc:
         _fail(str(exc))
-    errors = catalog.validate(rows)
+    errors = catalog_sync.validate_all(rows)
     if errors:
         for error in errors:
             console.print(f"  {error}", soft_wrap=True)
-        _fail(f"the tag catalog has {len(errors)} error(s); nothing was built")
+        _fail(f"the tag catalog or the audiences have {len(errors)} error(s); nothing was built")
     return rows
 
 
 @catalog_app.command("validate")
 def catalog_validate() -> None:
-    """Check every catalog row: keys, names, methods, rules over customer_features, params."""
+    """Check every catalog row (keys, names, methods, rules over customer_features, params) and every audience."""
     rows = _valid_catalog()
-    console.print(f"tag catalog is valid: {len(rows)} tags, {sum(r.status == 'active' for r in rows)} active")
+    console.print(f"tag catalog is valid: {len(rows)} tags, {sum(r.status == 'active' for r in rows)} active; "
+                  f"{len(audiences.load())} audiences are valid")
 
 
 @catalog_app.command("sync")
@@ -283,6 +289,141 @@ def quality_review_import(sheet: Annotated[Path, typer.Argument(help="The review
     for a in accuracies:
         table.add_row(a.tag_key, str(a.correct), str(a.wrong), f"{a.accuracy:.1%}", a.status)
     console.print(table)
+
+
+@tag_app.command("changes")
+def tag_changes(
+    out: Annotated[Path, typer.Option(help="File to write (replaced only once complete).")],
+    fmt: Format = "csv",
+    as_of: Annotated[str, typer.Option("--as-of", help="Published as_of (default the latest).")] = "",
+    tag: Annotated[str | None, typer.Option(help="Only this tag.")] = None,
+    change: Annotated[str | None, typer.Option(help="Only added, removed or changed.")] = None,
+) -> None:
+    """Export the tag change feed (tags.tag_changes): who gained, lost or changed a tag, for triggers."""
+    from orchestration import exports
+
+    try:
+        written = exports.export_tag_changes(db.client(), fmt, out, _as_of(as_of) if as_of else None, tag, change)
+    except KNOWN_ERRORS as exc:
+        _fail(str(exc))
+    console.print(f"{written:,} tag changes written to {out}")
+
+
+def _published_catalog() -> list[catalog.CatalogRow]:
+    try:
+        return catalog.load()
+    except ValueError as exc:
+        _fail(str(exc))
+
+
+@audience_app.command("list")
+def audience_list() -> None:
+    """Every audience of seeds/audiences.csv: live ones with their size, expired ones with their last day."""
+    try:
+        result = db.client().query(
+            "SELECT audience_key, channel, priority, status, member_count, expires_on, last_built_as_of, expression "
+            "FROM audiences.audience_catalog ORDER BY status DESC, priority")
+    except KNOWN_ERRORS as exc:
+        _fail(str(exc))
+    table = Table(title="Audiences (audiences.audience_catalog; expressions in seeds/audiences.csv)")
+    for column in ("audience", "channel", "prio", "status", "members", "expires on", "last built"):
+        table.add_column(column, justify="right" if column in ("prio", "members") else "left", no_wrap=True)
+    for key, channel, priority, status, members, expires_on, last_built, _ in result.result_rows:
+        table.add_row(key, channel, str(priority), status if status == "live" else f"[yellow]{status}[/]",
+                      f"{members:,}" if status == "live" else "-", str(expires_on), str(last_built or "never"))
+    console.print(table)
+
+
+@audience_app.command("size")
+def audience_size(expression: Expression) -> None:
+    """How many customers of the published tags match an expression (from the tag bitmaps)."""
+    try:
+        started = time.perf_counter()
+        customers = audiences.size(db.client(), expression, _published_catalog())
+    except KNOWN_ERRORS as exc:
+        _fail(str(exc))
+    console.print(f"{customers:,} customers ({(time.perf_counter() - started) * 1000:.0f} ms)")
+
+
+@audience_app.command("preview")
+def audience_preview(
+    expression: Expression,
+    limit: Annotated[int, typer.Option(help="Customers to show.")] = 20,
+) -> None:
+    """The first matching customers with the tags the expression uses (from tags.customer_profile)."""
+    try:
+        columns, rows = audiences.preview(db.client(), expression, _published_catalog(), limit)
+    except KNOWN_ERRORS as exc:
+        _fail(str(exc))
+    table = Table(title=f"First {limit} customers matching: {expression}")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(value) for value in row))
+    console.print(table)
+
+
+@audience_app.command("overlap")
+def audience_overlap(
+    keys: Annotated[list[str] | None, typer.Argument(help="Audience keys (default every live audience).")] = None,
+) -> None:
+    """Customers shared by every pair of audiences (bitmap AND cardinalities); the report has the heatmap."""
+    try:
+        result = audiences.overlap(db.client(), keys)
+    except KNOWN_ERRORS as exc:
+        _fail(str(exc))
+    table = Table(title="Customers in both audiences (row and column)")
+    table.add_column("audience")
+    for key in result.keys:
+        table.add_column(key, justify="right")
+    for a in result.keys:
+        table.add_row(a, *(f"{result.shared[(a, b)]:,}" for b in result.keys))
+    console.print(table)
+
+
+@audience_app.command("breakdown")
+def audience_breakdown(
+    audience_key: Annotated[str, typer.Argument(help="A live audience.")],
+    by: Annotated[str, typer.Option(help="A label tag, e.g. rfm_segment or country.")] = "rfm_segment",
+) -> None:
+    """An audience's members per value of a label tag."""
+    try:
+        parts = audiences.breakdown(db.client(), audience_key, by, _published_catalog())
+    except KNOWN_ERRORS as exc:
+        _fail(str(exc))
+    total = sum(n for _, n in parts) or 1
+    table = Table(title=f"{audience_key} by {by}")
+    for column in (by, "customers", "share"):
+        table.add_column(column, justify="left" if column == by else "right")
+    for value, customers in parts:
+        table.add_row(value, f"{customers:,}", f"{customers / total:.1%}")
+    console.print(table)
+
+
+@audience_app.command("export")
+def audience_export(
+    audience_key: Annotated[str, typer.Argument(help="A live audience of seeds/audiences.csv.")],
+    out: Annotated[Path, typer.Option(help="File to write (replaced only once complete).")],
+    fmt: Format = "csv",
+    holdout: Annotated[str, typer.Option(help="Share held out as a control group, e.g. 10%.")] = "0%",
+    seed: Annotated[str, typer.Option(help="Holdout seed: the same seed holds out the same customers.")] = "holdout",
+    exclusive: Annotated[bool, typer.Option(
+        help="Leave out customers in a live audience of higher priority (each customer goes to one audience).")] = False,
+) -> None:
+    """Write the audience's customers whose latest consent for its channel is granted, with the channel's contact field."""
+    from orchestration import exports
+
+    try:
+        share = exports.parse_share(holdout)
+        done = exports.export_audience(db.client(), audience_key, fmt, out, share, seed, exclusive)
+    except KNOWN_ERRORS as exc:
+        _fail(f"nothing was exported: {exc}")
+    console.print(f"{done.exported:,} of {done.members:,} members of {audience_key} (as of {done.as_of}) written to "
+                  f"{done.file} for {done.channel}")
+    for reason, count in (("in a higher-priority audience", done.left_out_priority), ("held out", done.held_out),
+                          ("no granted consent", done.left_out_no_consent), ("no contact", done.left_out_no_contact)):
+        console.print(f"  left out, {reason}: {count:,}")
+    console.print(f"  recorded in audiences.export_log as {done.export_id}")
 
 
 if __name__ == "__main__":

@@ -5,8 +5,8 @@ id, and the wide profile to tag_build. Nothing there is visible to BI: the table
 views over the *published* runs (macros/publish/published_runs.sql). Publishing is, in order:
 1. swap tag_build.customer_profile into tags.customer_profile (EXCHANGE TABLES, atomic);
 2. one INSERT of (run_id, as_of) into tag_store.publish_log: from that instant customer_tags,
-   tag_bitmaps, tag_catalog, tag_history, tag_changes and catalog_changes all read the new run
-   together, so a BI query never joins tonight's catalog with yesterday's tags;
+   tag_bitmaps, tag_catalog, tag_history, tag_changes, catalog_changes and the audiences all read
+   the new run together, so a BI query never joins tonight's catalog with yesterday's tags;
 3. housekeeping: the rows of runs nobody can see any more (failed, or superseded by a re-run of
    the same as_of) are deleted, and days older than the retention period are dropped.
 A run that fails or is killed before step 2 leaves the published tags as they were. The profile
@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass
 
 STORE_TABLES = ("tag_snapshots", "tag_bitmap_snapshots", "tag_catalog_snapshots", "tag_change_log",
-                "catalog_change_log")
+                "catalog_change_log", "customer_bitmap_snapshots", "audience_bitmap_snapshots", "audience_change_log")
 DEFAULT_RETENTION_DAYS = 400
 
 

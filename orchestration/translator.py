@@ -8,7 +8,8 @@ from typing import Any
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 # models/<folder>/... -> the Dagster group; seeds are the catalog.
-LAYERS = {"staging": "staging", "features": "features", "tags": "tags", "marts": "outputs", "quality": "quality"}
+LAYERS = {"staging": "staging", "features": "features", "tags": "tags", "marts": "outputs", "audiences": "audiences",
+          "quality": "quality"}
 
 
 def is_tag_model(props: Mapping[str, Any]) -> bool:

@@ -1,0 +1,231 @@
+"""Exports for the tools that send messages: an audience to its channel, and the tag change feed.
+
+An audience export holds only the customers a message may go to:
+- the audience's members in the current published run (read pinned to that run, so the counts and
+  the file describe the same customers even if a refresh publishes meanwhile);
+- not in a live audience of higher priority, when `exclusive` is asked;
+- not held out: a holdout is a seeded share of the audience, chosen by a hash of (seed, audience,
+  customer) so the same customers are held out on every run, recorded in audiences.holdouts, and
+  kept out of every later export of that audience too, with or without --holdout;
+- whose latest consent decision for the channel is granted. Consent is read from raw.consents at
+  export time, so a withdrawal loaded after the nightly run still counts; of two decisions at the
+  same instant the withdrawal wins, and decisions dated in the future are ignored;
+- with the contact field the channel needs (email for email, phone for sms and whatsapp; push goes
+  by customer id), and only that field.
+Counts of every reason a member was left out are returned, printed and written to
+audiences.export_log. The file is written beside its destination and renamed into place when
+complete: an interrupted export leaves no file (and no partial one) at the destination.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestration import audiences, publish
+
+FORMATS = {"csv": "CSVWithNames", "parquet": "Parquet"}
+HOLDOUT_BUCKETS = 10_000  # a holdout share is resolved to 0.01 %
+
+EXPORT_LOG_DDL = """
+CREATE TABLE IF NOT EXISTS audiences.export_log (
+    export_id String, exported_at DateTime64(3), audience_key String, run_id String, as_of Date, channel String,
+    format String, file String, members UInt64, left_out_priority UInt64, held_out UInt64,
+    left_out_no_consent UInt64, left_out_no_contact UInt64, exported UInt64,
+    holdout_share Float64, holdout_seed String, exclusive Bool
+) ENGINE = MergeTree ORDER BY (audience_key, exported_at)
+COMMENT 'One row per audience export: how many members were exported and why the others were left out'
+"""
+HOLDOUTS_DDL = """
+CREATE TABLE IF NOT EXISTS audiences.holdouts (
+    audience_key String, customer_id String, export_id String, holdout_seed String, holdout_share Float64,
+    recorded_at DateTime64(3)
+) ENGINE = ReplacingMergeTree ORDER BY (audience_key, customer_id)
+COMMENT 'Customers held out of an audience (campaign control group): no export of the audience contains them'
+"""
+
+
+class ExportError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    export_id: str
+    audience_key: str
+    as_of: dt.date
+    channel: str
+    file: Path
+    members: int
+    left_out_priority: int
+    held_out: int
+    left_out_no_consent: int
+    left_out_no_contact: int
+    exported: int
+
+
+def parse_share(text: str) -> float:
+    """'10%' or '0.1' -> 0.1; between 0 and 1 (exclusive of 1)."""
+    value = text.strip()
+    try:
+        share = float(value[:-1]) / 100 if value.endswith("%") else float(value)
+    except ValueError:
+        raise ExportError(f"--holdout must be a share such as 10% or 0.1, got {text!r}") from None
+    if not 0 <= share < 1:
+        raise ExportError(f"--holdout must be at least 0% and below 100%, got {text!r}")
+    return share
+
+
+def ensure_tables(client) -> None:
+    client.command("CREATE DATABASE IF NOT EXISTS audiences")
+    client.command(EXPORT_LOG_DDL)
+    client.command(HOLDOUTS_DDL)
+
+
+def _audience(client, audience_key: str) -> tuple[str, int, str]:
+    rows = client.query("SELECT status, priority, channel, expires_on FROM audiences.audience_catalog "
+                        "WHERE audience_key = %(key)s", parameters={"key": audience_key}).result_rows
+    if not rows:
+        raise ExportError(f"no audience {audience_key!r} in seeds/audiences.csv (see `tags audience list`)")
+    status, priority, channel, expires_on = rows[0]
+    if status != "live":
+        raise ExportError(f"audience {audience_key!r} expired on {expires_on}: it is no longer built, so there is "
+                          "nothing current to export (extend expires_on in seeds/audiences.csv to bring it back)")
+    return channel, int(priority), status
+
+
+def classified_members_sql(audience_key: str, run_id: str, channel: str, priority: int, exclusive: bool,
+                           holdout_share: float, holdout_seed: str) -> str:
+    """One row per member of the audience in run run_id with why it is left out ('' = exported) and its contact."""
+    fields = audiences.CHANNEL_FIELDS[channel]
+    contact = ", ".join(f"customers.{f} AS {f}" for f in fields)
+    has_contact = " AND ".join(f"ifNull(customers.{f}, '') != ''" for f in fields) or "1"
+    threshold = round(holdout_share * HOLDOUT_BUCKETS)
+    higher = ("(SELECT groupBitmapMergeState(members) FROM tag_store.audience_bitmap_snapshots AS s "
+              "INNER JOIN audiences.audience_catalog AS c ON c.audience_key = s.audience_key "
+              f"WHERE s.run_id = {{run:String}} AND c.status = 'live' AND c.priority < {priority})")
+    return f"""
+WITH
+    {higher if exclusive else 'bitmapBuild(emptyArrayUInt32())'} AS higher_priority,
+    members AS (
+        SELECT customer_index.customer_id AS customer_id,
+               bitmapContains(higher_priority, customer_index.customer_index) AS in_higher_priority
+        FROM (SELECT arrayJoin(bitmapToArray(members)) AS customer_index
+              FROM tag_store.audience_bitmap_snapshots
+              WHERE run_id = {{run:String}} AND audience_key = {{key:String}}) AS m
+        INNER JOIN tags.customer_index AS customer_index ON customer_index.customer_index = m.customer_index
+    ),
+    consent AS (
+        SELECT customer_id, argMax(granted, (updated_at, NOT granted)) AS granted
+        FROM raw.consents
+        WHERE channel = {{channel:String}} AND updated_at <= now()
+          AND customer_id IN (SELECT customer_id FROM members)
+        GROUP BY customer_id
+    )
+SELECT
+    members.customer_id AS customer_id,
+    multiIf(
+        members.in_higher_priority, 'priority',
+        cityHash64({{seed:String}}, {{key:String}}, members.customer_id) % {HOLDOUT_BUCKETS} < {threshold}
+            OR members.customer_id IN (SELECT customer_id FROM audiences.holdouts WHERE audience_key = {{key:String}}),
+            'holdout',
+        NOT ifNull(consent.granted, false), 'no_consent',
+        NOT ({has_contact}), 'no_contact',
+        '') AS left_out{', ' + contact if contact else ''}
+FROM members
+LEFT JOIN consent ON consent.customer_id = members.customer_id
+LEFT JOIN staging.stg_customers AS customers ON customers.customer_id = members.customer_id
+SETTINGS join_use_nulls = 1
+"""
+
+
+def export_audience(client, audience_key: str, fmt: str, out: Path, holdout_share: float = 0.0,
+                    holdout_seed: str = "holdout", exclusive: bool = False,
+                    interrupt: Callable[[int], None] | None = None) -> ExportResult:
+    """Write the audience's sendable members to `out` (csv or parquet), all or nothing; see the module doc."""
+    if fmt not in FORMATS:
+        raise ExportError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    current = publish.current_run(client)
+    if current is None:
+        raise ExportError("nothing is published yet: run `tags refresh` first")
+    run_id, as_of = current
+    ensure_tables(client)
+    channel, priority, _ = _audience(client, audience_key)
+    export_id = str(uuid.uuid4())
+    classified = classified_members_sql(audience_key, run_id, channel, priority, exclusive, holdout_share, holdout_seed)
+    params = {"run": run_id, "key": audience_key, "channel": channel, "seed": holdout_seed}
+
+    counts = dict(client.query(f"SELECT left_out, count() FROM ({classified}) GROUP BY left_out",
+                               parameters=params).result_rows)
+    fields = ", ".join(("customer_id", *audiences.CHANNEL_FIELDS[channel]))
+    rows_sql = f"SELECT {fields} FROM ({classified}) WHERE left_out = '' ORDER BY customer_id"
+    write_atomically(client, rows_sql, params, fmt, out, interrupt)
+
+    if counts.get("holdout"):
+        client.query(f"INSERT INTO audiences.holdouts SELECT {{key:String}}, customer_id, {{export_id:String}}, "
+                     f"{{seed:String}}, {{share:Float64}}, now64(3) FROM ({classified}) WHERE left_out = 'holdout'",
+                     parameters={**params, "export_id": export_id, "share": holdout_share})
+    result = ExportResult(export_id, audience_key, as_of, channel, out, sum(counts.values()), counts.get("priority", 0),
+                          counts.get("holdout", 0), counts.get("no_consent", 0), counts.get("no_contact", 0),
+                          counts.get("", 0))
+    client.insert("audiences.export_log", [[
+        export_id, dt.datetime.now(dt.timezone.utc), audience_key, run_id, as_of, channel, fmt, str(out),
+        result.members, result.left_out_priority, result.held_out, result.left_out_no_consent,
+        result.left_out_no_contact, result.exported, holdout_share, holdout_seed, exclusive]],
+        column_names=["export_id", "exported_at", "audience_key", "run_id", "as_of", "channel", "format", "file",
+                      "members", "left_out_priority", "held_out", "left_out_no_consent", "left_out_no_contact",
+                      "exported", "holdout_share", "holdout_seed", "exclusive"])
+    return result
+
+
+def export_tag_changes(client, fmt: str, out: Path, as_of: dt.date | None = None, tag_key: str | None = None,
+                       change: str | None = None) -> int:
+    """Write tags.tag_changes (one published as_of, default the latest; optionally one tag and one kind of
+    change) to `out`, all or nothing. Returns the number of rows."""
+    if fmt not in FORMATS:
+        raise ExportError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if change not in (None, "added", "removed", "changed"):
+        raise ExportError(f"--change must be added, removed or changed, got {change!r}")
+    where = ["as_of = " + ("{as_of:Date}" if as_of else "(SELECT max(as_of) FROM tags.tag_changes)")]
+    if tag_key:
+        where.append("tag_key = {tag:String}")
+    if change:
+        where.append("change = {change:String}")
+    query = (f"SELECT as_of, customer_id, tag_key, change, old_value, new_value FROM tags.tag_changes "
+             f"WHERE {' AND '.join(where)} ORDER BY tag_key, customer_id")
+    params = {name: value for name, value in (("as_of", as_of), ("tag", tag_key), ("change", change)) if value}
+    count = int(client.query(f"SELECT count() FROM ({query})", parameters=params).result_rows[0][0])
+    write_atomically(client, query, params, fmt, out)
+    return count
+
+
+def write_atomically(client, query: str, params: dict, fmt: str, out: Path,
+                     interrupt: Callable[[int], None] | None = None) -> None:
+    """Stream the query's result in the format to a temporary file beside `out`, then rename it into place.
+
+    `interrupt`, called after each chunk with the bytes written so far, is how tests stop an export midway."""
+    out = Path(out)
+    if out.is_dir():
+        raise ExportError(f"--out {out} is a directory; give a file name")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+    try:
+        written = 0
+        with os.fdopen(handle, "wb") as file:
+            with client.raw_stream(query, parameters=params, fmt=FORMATS[fmt]) as stream:
+                for chunk in stream:
+                    file.write(chunk)
+                    written += len(chunk)
+                    if interrupt:
+                        interrupt(written)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
