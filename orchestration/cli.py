@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from orchestration import (accounting, audiences, catalog, catalog_sync, db, dbt_runner, demo, loader, manual_tags, publish,
+from orchestration import (accounting, audiences, bi_access, catalog, catalog_sync, db, dbt_runner, demo, loader, manual_tags, publish,
                            refresh, settings, warehouse)
 
 app = typer.Typer(help="Customer tags on ClickHouse: dbt models, refreshed and checked nightly.", no_args_is_help=True)
@@ -25,6 +25,9 @@ app.add_typer(tag_app, name="tag")
 audience_app = typer.Typer(help="Audiences: tags combined with and / or / not, sized, compared and exported.",
                            no_args_is_help=True)
 app.add_typer(audience_app, name="audience")
+bi_app = typer.Typer(help="The read-only BI user (bi_reader): what it may read, on the embedded and the prod target.",
+                     no_args_is_help=True)
+app.add_typer(bi_app, name="bi")
 quality_app = typer.Typer(help="Tag quality: the report, and the human review of a sample.", no_args_is_help=True)
 app.add_typer(quality_app, name="quality")
 console = Console()
@@ -56,6 +59,9 @@ def warehouse_start() -> None:
     except warehouse.WarehouseError as exc:
         _fail(str(exc))
     console.print(state.describe(settings.warehouse_dir()))
+    console.print(f"BI user {bi_access.BI_USER}: " + (
+        f"read-only on {', '.join(bi_access.BI_DATABASES)} (password from {bi_access.PASSWORD_VARIABLE})"
+        if bi_access.password() else f"not created; set {bi_access.PASSWORD_VARIABLE} before starting the warehouse"))
 
 
 @warehouse_app.command("stop")
@@ -314,6 +320,46 @@ def _published_catalog() -> list[catalog.CatalogRow]:
         return catalog.load()
     except ValueError as exc:
         _fail(str(exc))
+
+
+@app.command("docs")
+def docs_command(
+    serve: Annotated[bool, typer.Option(help="Serve the site after generating it.")] = True,
+    port: Annotated[int, typer.Option(help="Port of the docs site.")] = 8080,
+) -> None:
+    """Generate dbt docs (models, columns, lineage, exposures for audiences and the BI door) and serve them."""
+    try:
+        dbt_runner.run("docs generate", settings.parse_as_of(None))
+    except KNOWN_ERRORS as exc:
+        _fail(str(exc))
+    console.print(f"dbt docs written to {settings.PROJECT_DIR / 'target' / 'index.html'}")
+    if serve:
+        console.print(f"serving on http://127.0.0.1:{port} (Ctrl-C stops)")
+        dbt_runner.serve_docs(port)
+
+
+@bi_app.command("grants")
+def bi_grants(apply: Annotated[bool, typer.Option(help="Run the statements on the active target (prod only).")] = False
+              ) -> None:
+    """The SQL that creates the read-only BI user on a ClickHouse server (the prod target), from TAGS_BI_PASSWORD."""
+    secret = bi_access.password()
+    if not secret:
+        _fail(f"set {bi_access.PASSWORD_VARIABLE} to the BI user's password first")
+    statements = bi_access.prod_statements(secret)
+    if not apply:
+        for statement in statements:
+            console.print(f"{statement};", soft_wrap=True, markup=False)
+        return
+    if settings.dbt_target() == "local":
+        _fail(f"the embedded server defines {bi_access.BI_USER} in its users.xml: restart it with "
+              f"{bi_access.PASSWORD_VARIABLE} set (`tags warehouse stop && tags warehouse start`)")
+    try:
+        client = db.client()
+        for statement in statements:
+            client.command(statement)
+    except KNOWN_ERRORS as exc:
+        _fail(str(exc))
+    console.print(f"{bi_access.BI_USER} can read {', '.join(bi_access.BI_DATABASES)} on {settings.connection().describe()}")
 
 
 @audience_app.command("list")

@@ -20,8 +20,9 @@ def dbt_vars(as_of: dt.date, run_id: str | None = None) -> str:
 
 
 def dbt_args(command: str, as_of: dt.date, select: list[str] | None = None, run_id: str | None = None) -> list[str]:
-    """Arguments of one dbt invocation: pure, so it can be tested without dbt."""
-    args = [command, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+    """Arguments of one dbt invocation (command may be two words, e.g. "docs generate"): pure, so it can be
+    tested without dbt."""
+    args = [*command.split(), "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
             "--vars", dbt_vars(as_of, run_id)]
     for selector in select or []:
         args += ["--select", selector]
@@ -38,3 +39,9 @@ def run(command: str, as_of: dt.date, select: list[str] | None = None, run_id: s
         detail = "; ".join(failed) if failed else str(result.exception or "see the dbt output above")
         raise DbtFailed(f"dbt {command} failed: {detail}")
     return result
+
+
+def serve_docs(port: int) -> None:
+    """Serve target/ (dbt docs serve) on loopback until interrupted."""
+    dbtRunner().invoke(["docs", "serve", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+                        "--port", str(port), "--host", "127.0.0.1", "--no-browser"])

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from orchestration import bi_access
+
 SERVER_COMMAND = [sys.executable, "-m", "orchestration.embedded_server"]
 START_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 45
@@ -42,6 +44,10 @@ class Layout:
     @property
     def data(self) -> Path:
         return self.root / "data"
+
+    @property
+    def users(self) -> Path:
+        return self.root / "users.xml"
 
     @property
     def pid_file(self) -> Path:
@@ -71,10 +77,13 @@ class Status:
         return f"warehouse running, pid {self.pid}, HTTP {self.http_port}, native TCP {self.tcp_port}, {health} (directory {root})"
 
 
-def config_xml(data_dir: Path, http_port: int, tcp_port: int) -> str:
-    """config.xml for the server: loopback only, ClickHouse's ports, a query log for usage figures."""
+def config_xml(data_dir: Path, http_port: int, tcp_port: int, users_file: Path | None = None) -> str:
+    """config.xml for the server: loopback only, ClickHouse's ports, a query log for usage figures, and
+    the users of users.xml (the pipeline's `default` and the read-only BI user, bi_access.py)."""
+    users = (f"\n    <user_directories><users_xml><path>{escape(str(users_file))}</path></users_xml></user_directories>"
+             if users_file else "")
     return f"""<clickhouse>
-    <path>{escape(str(data_dir))}/</path>
+    <path>{escape(str(data_dir))}/</path>{users}
     <listen_host>127.0.0.1</listen_host>
     <http_port>{http_port}</http_port>
     <tcp_port>{tcp_port}</tcp_port>
@@ -180,7 +189,9 @@ def start(root: Path, http_port: int, tcp_port: int, timeout: float = START_TIME
         _check_port_free(http_port, "HTTP", "WAREHOUSE_HTTP_PORT")
         _check_port_free(tcp_port, "native TCP", "WAREHOUSE_TCP_PORT")
         layout.data.mkdir(exist_ok=True)
-        layout.config.write_text(config_xml(layout.data, http_port, tcp_port))
+        layout.users.write_text(bi_access.users_xml(bi_access.password()))
+        layout.users.chmod(0o600)
+        layout.config.write_text(config_xml(layout.data, http_port, tcp_port, layout.users))
         with open(layout.log_file, "ab") as log:
             process = subprocess.Popen(
                 [*SERVER_COMMAND, "--config-file", str(layout.config)],
