@@ -39,7 +39,7 @@ _OR.2: /or\b/i
 _AND.2: /and\b/i
 _NOT.2: /not\b/i
 _IN.2: /in\b/i
-TAG: /[a-z][a-z0-9_]*/
+TAG: /(?!(?i:and|or|not|in)\b)[a-z][a-z0-9_]*/
 COMPARATOR: "!=" | "<>" | "<=" | ">=" | "=" | "<" | ">"
 STRING: /'(?:[^'\\]|\\.)*'/
 NUMBER: /-?\d+(\.\d+)?/

@@ -150,9 +150,10 @@ def _profile_yml(tags: list[catalog.CatalogRow]) -> dict:
     }]}
 
 
-def _plan(rows: list[catalog.CatalogRow]) -> tuple[dict[Path, str], list[Path]]:
+def _plan(rows: list[catalog.CatalogRow], audience_rows: list[audiences.Audience] | None = None
+          ) -> tuple[dict[Path, str], list[Path]]:
     """Files whose content must change (path -> text) and generated files no tag needs any more."""
-    expected = expected_files(rows)
+    expected = expected_files(rows, audience_rows)
     present = {p for folder in GENERATED_FOLDERS for pattern in ("*.sql", "*.yml") for p in folder.glob(pattern)}
     to_write = {p: text for p, text in expected.items() if not p.exists() or p.read_text() != text}
     return to_write, sorted(present - set(expected))
@@ -163,9 +164,9 @@ def _describe(to_write: dict[Path, str], to_delete: list[Path]) -> list[str]:
             + [f"delete {p.relative_to(PROJECT_DIR)}" for p in to_delete])
 
 
-def differences(rows: list[catalog.CatalogRow]) -> list[str]:
+def differences(rows: list[catalog.CatalogRow], audience_rows: list[audiences.Audience] | None = None) -> list[str]:
     """What sync would change: files to write or to delete. Empty when the files and the catalog agree."""
-    return _describe(*_plan(rows))
+    return _describe(*_plan(rows, audience_rows))
 
 
 def sync(rows: list[catalog.CatalogRow]) -> list[str]:

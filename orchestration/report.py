@@ -2,7 +2,7 @@
 
 A table of tags (members, coverage, drift, stability, accuracy, status) of the latest published
 run, the coverage of each tag across runs, the value distributions, the overlap heatmap of flag
-tags and the hygiene figures against the seeds' bands. Read from the `quality` and `tags`
+tags, the overlap of the live audiences and the hygiene figures against the seeds' bands. Read from the `quality` and `tags`
 databases, so it can be written again at any time (`tags quality report`).
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from orchestration import catalog, hygiene as hygiene_module, publish
+from orchestration import audiences, catalog, hygiene as hygiene_module, publish
 from orchestration.quality import REPORT_DIR
 
 REPORT_FILE = REPORT_DIR / "index.html"
@@ -56,6 +56,20 @@ def _html_table(headers: list[str], rows: list[list[str]], status_column: int | 
 
 def _number(value, digits: int = 3) -> str:
     return "" if value is None else f"{value:.{digits}f}"
+
+
+def _audience_section(client) -> str:
+    """Sizes of the live audiences and the customers every pair shares (bitmap AND cardinalities)."""
+    found = audiences.overlap(client) if audiences.live_keys(client) else None
+    if found is None:
+        return "<h2>Audiences</h2><p>No live audience in the published run.</p>"
+    keys = found.keys
+    heatmap = go.Figure(go.Heatmap(z=[[found.shared[(a, b)] for b in keys] for a in keys], x=keys, y=keys,
+                                   colorscale="Purples", colorbar={"title": "customers"},
+                                   texttemplate="%{z:,}", hovertemplate="%{y} and %{x}: %{z:,} customers<extra></extra>"))
+    heatmap.update_layout(title="Customers shared by two audiences (diagonal: the audience's size)",
+                          height=max(400, 60 * len(keys)))
+    return "<h2>Audiences</h2>" + _figure_html(heatmap, first=False)
 
 
 def write(client, rows: list[catalog.CatalogRow], hygiene: hygiene_module.Hygiene | None = None,
@@ -104,6 +118,8 @@ def write(client, rows: list[catalog.CatalogRow], hygiene: hygiene_module.Hygien
                                    colorbar={"title": "Jaccard"}))
     heatmap.update_layout(title="Member overlap of flag tags (merge suggested from 85%)", height=700)
     sections.append("<h2>Overlap</h2>" + _figure_html(heatmap, first=False))
+
+    sections.append(_audience_section(client))
 
     sections.append("<h2>Catalog hygiene</h2>" + _html_table(
         ["figure", "value", "status", "detail"],

@@ -193,7 +193,7 @@ def test_quality_report_renders_in_headless_chromium_without_console_errors(firs
     console = [line for line in browser.stderr.splitlines() if ":CONSOLE" in line]
     assert console == []
     dom = browser.stdout
-    assert dom.count('class="main-svg"') >= 3  # plotly drew the trend, the distributions and the heatmap
+    assert dom.count('class="main-svg"') >= 4  # plotly drew the trend, the distributions and both heatmaps
     assert f"Tag quality as of {DAY_2}" in dom
     for text in ("vip_diamond", "drift (PSI)", "Catalog hygiene", "usage_rate", "Member overlap of flag tags"):
         assert text in dom

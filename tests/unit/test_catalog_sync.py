@@ -38,10 +38,11 @@ def test_every_built_tag_is_in_the_union_and_documented_with_its_catalog_meta():
 def test_archived_tags_are_not_built_and_deprecated_ones_get_no_profile_column():
     rows = catalog.load()
     vip = next(r for r in rows if r.tag_key == "vip")
-    files = catalog_sync.expected_files([dataclasses.replace(vip, status="archived")] + [r for r in rows if r is not vip])
+    files = catalog_sync.expected_files([dataclasses.replace(vip, status="archived")] + [r for r in rows if r is not vip], [])
     assert catalog_sync.GENERATED_DIR / "tag_vip.sql" not in files
     assert "ref('tag_vip')" not in files[catalog_sync.GENERATED_DIR / "all_tags.sql"]
-    files = catalog_sync.expected_files([dataclasses.replace(vip, status="deprecated")] + [r for r in rows if r is not vip])
+    files = catalog_sync.expected_files([dataclasses.replace(vip, status="deprecated")] + [r for r in rows if r is not vip],
+                                        [])
     assert "ref('tag_vip')" in files[catalog_sync.GENERATED_DIR / "all_tags.sql"]
     assert " as vip," not in files[catalog_sync.PROFILE_DIR / "customer_profile.sql"]
 
@@ -68,7 +69,7 @@ def test_a_new_catalog_row_or_a_removed_one_is_a_difference():
     added = rows + [dataclasses.replace(template, tag_key="brand_new_tag")]
     assert "write models/tags/generated/tag_brand_new_tag.sql" in catalog_sync.differences(added)
     assert f"delete models/tags/generated/tag_{template.tag_key}.sql" in catalog_sync.differences(
-        [r for r in rows if r is not template])
+        [r for r in rows if r is not template], [])  # no audiences: the committed ones use the removed tag
 
 
 def test_catalog_validation_knows_exactly_the_documented_features():
