@@ -4,9 +4,11 @@ An audience export holds only the customers a message may go to:
 - the audience's members in the current published run (read pinned to that run, so the counts and
   the file describe the same customers even if a refresh publishes meanwhile);
 - not in a live audience of higher priority, when `exclusive` is asked;
-- not held out: a holdout is a seeded share of the audience, chosen by a hash of (seed, audience,
-  customer) so the same customers are held out on every run, recorded in audiences.holdouts, and
-  kept out of every later export of that audience too, with or without --holdout;
+- not held out: a holdout is exactly the asked share of the audience (rounded to a customer), the
+  members that come first when ordered by a hash of (seed, audience, customer), so the same seed
+  and members give the same customers on every run. It is recorded in audiences.holdouts, and a
+  recorded customer is kept out of every later export of that audience, with or without --holdout
+  (a control group stays a control group when the audience changes);
 - whose latest consent decision for the channel is granted. Consent is read from raw.consents at
   export time, so a withdrawal loaded after the nightly run still counts; of two decisions at the
   same instant the withdrawal wins, and decisions dated in the future are ignored;
@@ -30,7 +32,6 @@ from pathlib import Path
 from orchestration import audiences, publish
 
 FORMATS = {"csv": "CSVWithNames", "parquet": "Parquet"}
-HOLDOUT_BUCKETS = 10_000  # a holdout share is resolved to 0.01 %
 
 EXPORT_LOG_DDL = """
 CREATE TABLE IF NOT EXISTS audiences.export_log (
@@ -105,7 +106,6 @@ def classified_members_sql(audience_key: str, run_id: str, channel: str, priorit
     fields = audiences.CHANNEL_FIELDS[channel]
     contact = ", ".join(f"customers.{f} AS {f}" for f in fields)
     has_contact = " AND ".join(f"ifNull(customers.{f}, '') != ''" for f in fields) or "1"
-    threshold = round(holdout_share * HOLDOUT_BUCKETS)
     higher = ("(SELECT groupBitmapMergeState(members) FROM tag_store.audience_bitmap_snapshots AS s "
               "INNER JOIN audiences.audience_catalog AS c ON c.audience_key = s.audience_key "
               f"WHERE s.run_id = {{run:String}} AND c.status = 'live' AND c.priority < {priority})")
@@ -114,7 +114,9 @@ WITH
     {higher if exclusive else 'bitmapBuild(emptyArrayUInt32())'} AS higher_priority,
     members AS (
         SELECT customer_index.customer_id AS customer_id,
-               bitmapContains(higher_priority, customer_index.customer_index) AS in_higher_priority
+               bitmapContains(higher_priority, customer_index.customer_index) AS in_higher_priority,
+               row_number() OVER (ORDER BY cityHash64({{seed:String}}, {{key:String}}, customer_id), customer_id)
+                   <= round({float(holdout_share)!r} * count() OVER ()) AS in_holdout_share
         FROM (SELECT arrayJoin(bitmapToArray(members)) AS customer_index
               FROM tag_store.audience_bitmap_snapshots
               WHERE run_id = {{run:String}} AND audience_key = {{key:String}}) AS m
@@ -131,7 +133,7 @@ SELECT
     members.customer_id AS customer_id,
     multiIf(
         members.in_higher_priority, 'priority',
-        cityHash64({{seed:String}}, {{key:String}}, members.customer_id) % {HOLDOUT_BUCKETS} < {threshold}
+        members.in_holdout_share
             OR members.customer_id IN (SELECT customer_id FROM audiences.holdouts WHERE audience_key = {{key:String}}),
             'holdout',
         NOT ifNull(consent.granted, false), 'no_consent',

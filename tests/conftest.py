@@ -13,6 +13,9 @@ import pytest
 from orchestration import db, warehouse
 
 
+BI_TEST_PASSWORD = "bi-test-password"  # the read-only BI user of every test server
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -27,7 +30,8 @@ class Server:
 
     def env(self) -> dict[str, str]:
         return {"WAREHOUSE_DIR": str(self.root), "WAREHOUSE_HTTP_PORT": str(self.http_port),
-                "WAREHOUSE_TCP_PORT": str(self.tcp_port), "DBT_TARGET": "local"}
+                "WAREHOUSE_TCP_PORT": str(self.tcp_port), "DBT_TARGET": "local",
+                "TAGS_BI_PASSWORD": BI_TEST_PASSWORD}
 
 
 @pytest.fixture(scope="module")
