@@ -7,7 +7,7 @@ PYTHON    ?= python3
 CUSTOMERS ?= 10000
 SEED      ?= 42
 
-.PHONY: setup run test stop bench-demo bench-new-tag clean
+.PHONY: setup run test stop bench-demo bench-new-tag bench-audience clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ bench-demo: setup
 
 bench-new-tag: setup
 	$(BIN)/python -m bench.new_tag --customers $(CUSTOMERS)
+
+bench-audience: setup
+	$(BIN)/python -m bench.audience_size --customers 1000000
 
 clean:
 	-$(TAGS) warehouse stop

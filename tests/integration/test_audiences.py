@@ -292,6 +292,12 @@ def test_a_bi_tool_reads_tags_as_the_read_only_user_and_nothing_else(night, serv
                         "SELECT * FROM file('/etc/passwd', 'LineAsString')"):
             with pytest.raises(sqlalchemy.exc.DatabaseError, match="ACCESS_DENIED|Not enough privileges|readonly"):
                 bi.execute(sqlalchemy.text(refused))
+        # the README's example BI queries run as this user and return rows
+        section = (settings.PROJECT_DIR / "README.md").read_text().split("## BI access")[1].split("\n## ")[0]
+        examples = [q.strip() for q in section.split("```sql")[1].split("```")[0].split(";") if q.strip()]
+        assert len(examples) == 5
+        answers = [bi.execute(sqlalchemy.text(example)).fetchall() for example in examples]
+        assert all(answers[i] for i in (0, 1, 2, 4))  # the 4th (new VIPs on the latest day) may be empty
     users = (Path(settings.warehouse_dir()) / "users.xml").read_text()
     assert BI_TEST_PASSWORD not in users
     granted = {g for g in bi_access.GRANTS if f"<query>{g}</query>" in users}
