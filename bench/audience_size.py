@@ -14,11 +14,9 @@ import argparse
 import datetime as dt
 import os
 import statistics
-import tempfile
 import time
 
-from bench.demo_generation import free_port
-from bench.new_tag import tags
+from bench.new_tag import published_demo
 
 QUERIES = 50
 EXPRESSIONS = {
@@ -44,40 +42,32 @@ def main() -> None:
     args = parser.parse_args()
     as_of = dt.date(2026, 11, 23).isoformat()
 
-    with tempfile.TemporaryDirectory(prefix="bench-audience-") as directory:
-        os.environ.update({"WAREHOUSE_DIR": directory, "WAREHOUSE_HTTP_PORT": str(free_port()),
-                           "WAREHOUSE_TCP_PORT": str(free_port())})
+    with published_demo(args.customers, as_of, "bench-audience-"):
         from orchestration import audiences, catalog, db
 
-        tags("warehouse", "start")
-        try:
-            print(f"demo data, {args.customers:,} customers: {tags('demo', '--customers', str(args.customers), '--as-of', as_of):.1f} s")
-            print(f"full refresh (build, checks, publish): {tags('refresh', '--as-of', as_of):.1f} s", flush=True)
-            client, rows = db.client(), catalog.load()
-            print(f"{'expression':<8} {'way':<12} {'count':>9} {'wall p50':>9} {'wall p95':>9} {'engine p50':>11} {'engine p95':>11}")
-            for label, (expression, having) in EXPRESSIONS.items():
-                long_sql = (f"SELECT count() FROM (SELECT customer_id FROM tags.customer_tags GROUP BY customer_id "
-                            f"HAVING {having})")
-                ways = {"bitmaps": (lambda: audiences.size(client, expression, rows)),
-                        "long table": (lambda sql=long_sql: int(client.command(sql)))}
-                walls: dict[str, list[float]] = {way: [] for way in ways}
-                counts: dict[str, set[int]] = {way: set() for way in ways}
-                for _ in range(QUERIES):  # alternate, so both ways see the same machine state
-                    for way, ask in ways.items():
-                        started = time.perf_counter()
-                        counts[way].add(ask())
-                        walls[way].append((time.perf_counter() - started) * 1000)
-                client.command("SYSTEM FLUSH LOGS")
-                engine = engine_times(client, expression, long_sql)
-                for way in ways:
-                    print(f"{label:<8} {way:<12} {min(counts[way]):>9,} {percentile(walls[way], .5):>7.1f}ms "
-                          f"{percentile(walls[way], .95):>7.1f}ms {percentile(engine[way], .5):>9.1f}ms "
-                          f"{percentile(engine[way], .95):>9.1f}ms")
-                same = counts["bitmaps"] == counts["long table"] and len(counts["bitmaps"]) == 1
-                ratio = percentile(walls["long table"], .5) / percentile(walls["bitmaps"], .5)
-                print(f"{label:<8} same count both ways: {same}; long table / bitmaps (wall p50): {ratio:.1f}x")
-        finally:
-            tags("warehouse", "stop")
+        client, rows = db.client(), catalog.load()
+        print(f"{'expression':<8} {'way':<12} {'count':>9} {'wall p50':>9} {'wall p95':>9} {'engine p50':>11} {'engine p95':>11}")
+        for label, (expression, having) in EXPRESSIONS.items():
+            long_sql = (f"SELECT count() FROM (SELECT customer_id FROM tags.customer_tags GROUP BY customer_id "
+                        f"HAVING {having})")
+            ways = {"bitmaps": (lambda: audiences.size(client, expression, rows)),
+                    "long table": (lambda sql=long_sql: int(client.command(sql)))}
+            walls: dict[str, list[float]] = {way: [] for way in ways}
+            counts: dict[str, set[int]] = {way: set() for way in ways}
+            for _ in range(QUERIES):  # alternate, so both ways see the same machine state
+                for way, ask in ways.items():
+                    started = time.perf_counter()
+                    counts[way].add(ask())
+                    walls[way].append((time.perf_counter() - started) * 1000)
+            client.command("SYSTEM FLUSH LOGS")
+            engine = engine_times(client, expression, long_sql)
+            for way in ways:
+                print(f"{label:<8} {way:<12} {min(counts[way]):>9,} {percentile(walls[way], .5):>7.1f}ms "
+                      f"{percentile(walls[way], .95):>7.1f}ms {percentile(engine[way], .5):>9.1f}ms "
+                      f"{percentile(engine[way], .95):>9.1f}ms")
+            same = counts["bitmaps"] == counts["long table"] and len(counts["bitmaps"]) == 1
+            ratio = percentile(walls["long table"], .5) / percentile(walls["bitmaps"], .5)
+            print(f"{label:<8} same count both ways: {same}; long table / bitmaps (wall p50): {ratio:.1f}x")
     print(f"on {os.cpu_count()} cores")
 
 
@@ -89,9 +79,10 @@ def engine_times(client, expression: str, long_sql: str) -> dict[str, list[float
             "AND query NOT LIKE '%%system.query_log%%' ORDER BY event_time_microseconds DESC LIMIT %(n)s",
             parameters={"p": pattern, "n": QUERIES}).result_rows]
         return found or [float("nan")]
-    first_condition = audiences.expr.compile_expression(expression, audiences.tag_types(audiences.catalog.load())).conditions[0]
+    first_condition = audiences.expr.compile_expression(
+        expression, audiences.tag_types(audiences.catalog.load())).conditions[0]
     return {"bitmaps": durations(f"%groupBitmapMergeStateIf(members, {first_condition})%"),
-            "long table": durations(long_sql.replace("%", "%%")[:120] + "%")}
+            "long table": durations(long_sql[:120] + "%")}
 
 
 if __name__ == "__main__":

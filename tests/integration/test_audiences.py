@@ -139,6 +139,16 @@ def test_overlap_sizes_equal_intersections_counted_over_the_members(night, clien
         for b in keys:
             assert found.shared[(a, b)] == len(members[a] & members[b]), (a, b)
     assert any(found.shared[(a, b)] for a in keys for b in keys if a != b)  # some audiences do overlap
+    # and straight from the long table of tags, for three of them
+    having = {"payment_reminder": "countIf(tag_key = 'awaiting_payment') > 0",
+              "complaint_follow_up": "countIf(tag_key = 'complaint_resolved') > 0 AND countIf(tag_key = 'complaint_open') = 0",
+              "champions_de_fr": "countIf(tag_key = 'rfm_segment' AND tag_value = 'champions') > 0 "
+                                 "AND countIf(tag_key = 'country' AND tag_value IN ('DE', 'FR')) > 0"}
+    from_long = {k: {r[0] for r in rows(client, f"SELECT customer_id FROM tags.customer_tags GROUP BY customer_id "
+                                                f"HAVING {condition}")} for k, condition in having.items()}
+    for a in from_long:
+        for b in from_long:
+            assert found.shared[(a, b)] == len(from_long[a] & from_long[b]), (a, b)
 
 
 def test_breakdown_by_a_label_tag_counts_members_per_value(night, client):
