@@ -79,8 +79,10 @@ def engine_times(client, expression: str, long_sql: str) -> dict[str, list[float
             "AND query NOT LIKE '%%system.query_log%%' ORDER BY event_time_microseconds DESC LIMIT %(n)s",
             parameters={"p": pattern, "n": QUERIES}).result_rows]
         return found or [float("nan")]
-    first_condition = audiences.expr.compile_expression(
-        expression, audiences.tag_types(audiences.catalog.load())).conditions[0]
+    from orchestration import audience_expression, audiences, catalog
+
+    first_condition = audience_expression.compile_expression(
+        expression, audiences.tag_types(catalog.load())).conditions[0]
     return {"bitmaps": durations(f"%groupBitmapMergeStateIf(members, {first_condition})%"),
             "long table": durations(long_sql[:120] + "%")}
 
