@@ -250,7 +250,6 @@ def condition_sql(c: Condition) -> str:
 class Compiled:
     """An expression as SQL: `select_sql(bitmaps, all_customers)` gives one row, one column `members`."""
 
-    tree: object
     conditions: tuple[str, ...]  # condition SQL, one aggregate each, in order of first use
     bitmap: str  # over t0, t1, ... and all_customers
     tag_keys: tuple[str, ...]
@@ -296,7 +295,7 @@ def compile_expression(expression: str, tag_types: dict[str, str]) -> Compiled:
 
     sql = bitmap(tree)
     keys = tuple(dict.fromkeys(c.tag for c in conditions(tree)))
-    return Compiled(tree, tuple(slots), sql, keys, uses_all[0])
+    return Compiled(tuple(slots), sql, keys, uses_all[0])
 
 
 def _fold(function: str, parts: list[str]) -> str:

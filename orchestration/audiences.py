@@ -247,10 +247,13 @@ def live_keys(client) -> list[str]:
 
 def overlap(client, keys: list[str] | None = None) -> Overlap:
     """Pairwise intersections of live audiences (bitmapAndCardinality), default all of them."""
-    keys = keys or live_keys(client)
-    unknown = sorted(set(keys) - set(live_keys(client)))
+    live = live_keys(client)
+    keys = keys or live
+    unknown = sorted(set(keys) - set(live))
     if unknown:
         raise ValueError(f"not live audiences in the published run: {', '.join(unknown)} (see `tags audience list`)")
+    if not keys:
+        return Overlap([], {}, {})
     rows = client.query(
         "SELECT a.audience_key, b.audience_key, bitmapAndCardinality(a.members, b.members) "
         "FROM audiences.audience_bitmaps AS a CROSS JOIN audiences.audience_bitmaps AS b "

@@ -88,7 +88,8 @@ def ensure_tables(client) -> None:
     client.command(HOLDOUTS_DDL)
 
 
-def _audience(client, audience_key: str) -> tuple[str, int, str]:
+def _audience(client, audience_key: str) -> tuple[str, int]:
+    """(channel, priority) of a live audience, or ExportError saying why it cannot be exported."""
     rows = client.query("SELECT status, priority, channel, expires_on FROM audiences.audience_catalog "
                         "WHERE audience_key = %(key)s", parameters={"key": audience_key}).result_rows
     if not rows:
@@ -97,7 +98,7 @@ def _audience(client, audience_key: str) -> tuple[str, int, str]:
     if status != "live":
         raise ExportError(f"audience {audience_key!r} expired on {expires_on}: it is no longer built, so there is "
                           "nothing current to export (extend expires_on in seeds/audiences.csv to bring it back)")
-    return channel, int(priority), status
+    return channel, int(priority)
 
 
 def classified_members_sql(audience_key: str, run_id: str, channel: str, priority: int, exclusive: bool,
@@ -157,7 +158,7 @@ def export_audience(client, audience_key: str, fmt: str, out: Path, holdout_shar
         raise ExportError("nothing is published yet: run `tags refresh` first")
     run_id, as_of = current
     ensure_tables(client)
-    channel, priority, _ = _audience(client, audience_key)
+    channel, priority = _audience(client, audience_key)
     export_id = str(uuid.uuid4())
     classified = classified_members_sql(audience_key, run_id, channel, priority, exclusive, holdout_share, holdout_seed)
     params = {"run": run_id, "key": audience_key, "channel": channel, "seed": holdout_seed}

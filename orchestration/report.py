@@ -60,8 +60,8 @@ def _number(value, digits: int = 3) -> str:
 
 def _audience_section(client) -> str:
     """Sizes of the live audiences and the customers every pair shares (bitmap AND cardinalities)."""
-    found = audiences.overlap(client) if audiences.live_keys(client) else None
-    if found is None:
+    found = audiences.overlap(client)
+    if not found.keys:
         return "<h2>Audiences</h2><p>No live audience in the published run.</p>"
     keys = found.keys
     heatmap = go.Figure(go.Heatmap(z=[[found.shared[(a, b)] for b in keys] for a in keys], x=keys, y=keys,
