@@ -25,6 +25,10 @@ def client(**session_settings) -> Client:
             connect_timeout=10,
             send_receive_timeout=3600,
             settings=session_settings or None,
+            # No HTTP session: the server runs one query per session at a time, so a client shared by
+            # threads, or reused after an interrupted stream, would get SESSION_IS_LOCKED. Nothing
+            # here relies on session state (temporary tables, SET).
+            autogenerate_session_id=False,
         )
     except OperationalError as exc:
         hint = " (start it with `tags warehouse start`)" if settings.dbt_target() == "local" else ""

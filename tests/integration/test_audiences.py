@@ -214,6 +214,9 @@ def test_an_interrupted_export_leaves_no_partial_file_and_keeps_the_previous_one
         exports.export_audience(client, "high_value_score", "csv", out, interrupt=stop)
     assert out.read_text() == "the previous export\n"
     assert [p.name for p in tmp_path.iterdir()] == ["audience.csv"]
+    # the same client goes straight on: the next export replaces the file whole
+    done = exports.export_audience(client, "high_value_score", "csv", out)
+    assert len(ids(out)) == done.exported > 0
 
 
 def test_a_holdout_is_the_same_customers_every_time_about_the_share_asked_and_never_exported(night, client, tmp_path):
