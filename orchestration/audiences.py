@@ -13,7 +13,6 @@ preview, overlap and breakdown.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -56,24 +55,9 @@ class Audience:
 
 
 def load(path: Path | str = AUDIENCES_FILE) -> list[Audience]:
+    """Read seeds/audiences.csv; CatalogFileError only when the file as a whole is unusable."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise catalog.CatalogFileError(f"{path}: no such file") from None
-    except UnicodeDecodeError as error:
-        raise catalog.CatalogFileError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
-    reader = csv.reader(text.splitlines(keepends=True))
-    header = next(reader, None)
-    if header is None or tuple(header) != COLUMNS:
-        raise catalog.CatalogFileError(
-            f"{path.name} line 1: the header must be exactly {','.join(COLUMNS)}; got {','.join(header or [])}")
-    audiences, previous_line = [], reader.line_num
-    for cells in reader:
-        start_line, previous_line = previous_line + 1, reader.line_num
-        if any(cell.strip() for cell in cells):
-            audiences.append(_parse_row(cells, start_line, path.name))
-    return audiences
+    return [_parse_row(cells, line, path.name) for line, cells in catalog.read_csv(path, COLUMNS)]
 
 
 def _parse_row(cells: list[str], line: int, file: str) -> Audience:
@@ -229,12 +213,12 @@ def preview(client, expression: str, rows: list[catalog.CatalogRow], limit: int 
     """The first `limit` matching customers (by customer_index) with the profile columns the expression uses."""
     if limit < 1:
         raise ValueError(f"--limit must be at least 1, got {limit}")
-    tags = list(expr.compile_expression(expression, tag_types(rows)).tag_keys)
+    compiled = expr.compile_expression(expression, tag_types(rows))
     result = client.query(
-        f"SELECT customer_id, {', '.join(tags)} FROM tags.customer_profile WHERE customer_id IN ("
+        f"SELECT customer_id, {', '.join(compiled.tag_keys)} FROM tags.customer_profile WHERE customer_id IN ("
         f"  SELECT customer_id FROM tags.customer_index WHERE customer_index IN ("
         f"    SELECT arrayJoin(bitmapToArray(bitmapSubsetLimit(members, 0, {int(limit)})))"
-        f"    FROM ({compile_published(expression, rows)})))"
+        f"    FROM ({compiled.select_sql(PUBLISHED_BITMAPS, PUBLISHED_ALL_CUSTOMERS)})))"
         " ORDER BY customer_id")
     return list(result.column_names), result.result_rows
 

@@ -264,6 +264,12 @@ def parse_params(text: str) -> tuple[dict[str, ParamValue], list[str]]:
 def load(path: Path | str = CATALOG_FILE) -> list[CatalogRow]:
     """Read the catalog CSV into rows. Raises CatalogFileError only when the file as a whole is unusable."""
     path = Path(path)
+    return [_parse_row(cells, line, path.name) for line, cells in read_csv(path, COLUMNS)]
+
+
+def read_csv(path: Path, columns: tuple[str, ...]) -> list[tuple[int, list[str]]]:
+    """(line the row starts on, cells) of every non-blank row of a CSV whose header must be exactly
+    `columns`; CatalogFileError when the file is missing, not UTF-8 or has another header."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -273,18 +279,17 @@ def load(path: Path | str = CATALOG_FILE) -> list[CatalogRow]:
 
     reader = csv.reader(text.splitlines(keepends=True))
     header = next(reader, None)
-    if header is None or tuple(header) != COLUMNS:
+    if header is None or tuple(header) != columns:
         raise CatalogFileError(
-            f"{path.name} line 1: the header must be exactly {','.join(COLUMNS)}; got {','.join(header or [])}"
+            f"{path.name} line 1: the header must be exactly {','.join(columns)}; got {','.join(header or [])}"
         )
 
     rows = []
     previous_line = reader.line_num
     for cells in reader:
         start_line, previous_line = previous_line + 1, reader.line_num  # a quoted cell may span lines
-        if not any(cell.strip() for cell in cells):
-            continue
-        rows.append(_parse_row(cells, start_line, path.name))
+        if any(cell.strip() for cell in cells):
+            rows.append((start_line, cells))
     return rows
 
 
