@@ -12,12 +12,13 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 
-from orchestration import catalog, catalog_sync, dbt_runner, hygiene, publish, report, settings
+from orchestration import catalog, catalog_sync, dbt_runner, hygiene, incremental, publish, report, settings
 from orchestration.project import PROJECT
 from orchestration.resources import WarehouseResource
 from orchestration.translator import TagTranslator
 
 AS_OF_TAG = "as_of"
+FULL_REFRESH_TAG = "full_refresh"  # "true": rebuild staging and features from scratch (`tags refresh --full`)
 
 
 def _op_context(context):
@@ -53,8 +54,13 @@ def check_catalog() -> list[catalog.CatalogRow]:
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     check_catalog()
     publish.retention_days()  # a bad TAG_HISTORY_RETENTION_DAYS stops the run before anything is built
-    warehouse.client(context)
+    client = warehouse.client(context)
     args = ["build", "--vars", dbt_runner.dbt_vars(run_as_of(context), run_id_of(context))]
+    if _op_context(context).run.tags.get(FULL_REFRESH_TAG) == "true":
+        args.append("--full-refresh")
+    elif reasons := incremental.full_rebuild_reasons(client):
+        context.log.warning(f"rebuilding staging and features in full: {'; '.join(reasons[:5])}")
+        args.append("--full-refresh")
     yield from dbt.cli(args, context=context).stream()
 
 

@@ -119,6 +119,9 @@ def demo_command(
     customers: Annotated[int, typer.Option(help="Number of customers to generate.")] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed and as_of give the same rows.")] = 42,
     as_of: AsOf = "",
+    next_day: Annotated[bool, typer.Option(
+        "--next-day", help="Append one more day of orders and events dated --as-of to the demo data instead of "
+                           "replacing it (about 0.3% of the rows: what a nightly incremental run sees).")] = False,
 ) -> None:
     """Replace the raw tables with generated demo data (SQL inside ClickHouse)."""
     day = _as_of(as_of)
@@ -132,10 +135,14 @@ def demo_command(
             progress.console.print(f"  {label:<48} {seconds:6.2f} s")
 
         try:
-            counts = demo.generate(db.client(), customers, seed, day, progress=step)
+            if next_day:
+                counts = demo.append_day(db.client(), seed, day, progress=step)
+            else:
+                counts = demo.generate(db.client(), customers, seed, day, progress=step)
         except KNOWN_ERRORS as exc:
             _fail(str(exc))
-    console.print(f"demo data for {customers:,} customers (seed {seed}, as of {day}) in {time.perf_counter() - started:.1f} s")
+    done = f"one more day ({day}) appended" if next_day else f"demo data for {customers:,} customers"
+    console.print(f"{done} (seed {seed}, as of {day}) in {time.perf_counter() - started:.1f} s")
     for table, rows in counts.items():
         console.print(f"  raw.{table:<24} {rows:>12,} rows")
 
@@ -155,6 +162,8 @@ def refresh_command(
     as_of: AsOf = "",
     select: Annotated[list[str] | None, typer.Option(
         "--select", "-s", help="A tag key (that tag and the outputs) or a dbt selector; repeatable.")] = None,
+    full: Annotated[bool, typer.Option(
+        "--full", help="Rebuild staging and features from all of raw instead of only what changed (gives the same tags).")] = False,
 ) -> None:
     """Run the nightly job now: validate the catalog, build and test (dbt), check quality, publish to `tags`."""
     day = _as_of(as_of)
@@ -165,8 +174,8 @@ def refresh_command(
         for change in refresh.prepare(rows, day):
             console.print(f"  catalog sync: {change}")
         started = time.perf_counter()
-        console.print(f"nightly job as of {day} (in this process; dbt output follows)")
-        outcome = refresh.run(day, select, rows)
+        console.print(f"nightly job as of {day}{', full rebuild' if full else ''} (in this process; dbt output follows)")
+        outcome = refresh.run(day, select, rows, full=full)
     except KNOWN_ERRORS as exc:
         _fail(str(exc))
     elapsed = time.perf_counter() - started

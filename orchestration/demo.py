@@ -446,3 +446,65 @@ def generate(client, customers: int, seed: int, as_of: dt.date, progress=None) -
         if progress:
             progress(f"dirty rows: {step.label}", done, total, time.perf_counter() - started)
     return {table: int(client.command(f"SELECT count() FROM raw.{table}")) for table in contract.raw_tables()}
+
+
+DAY_SHARE_PER_MILLE = 3  # one new day is about 0.3% of the history's orders and events
+
+
+def next_day_steps(seed: int, day: dt.date) -> list[Step]:
+    """One more day of activity dated `day`, appended as its own load: new orders (copies of 0.3% of the
+    orders, with their items, placed during the day), the next status of the orders of the two days
+    before that were awaiting payment or shipping, and 0.3% of the events replayed during the day."""
+    start = f"toDateTime('{day.isoformat()} 00:00:00')"
+    end = f"{start} + toIntervalDay(1) - toIntervalSecond(1)"
+    load = f"'demo-seed-{seed}-day-{day.isoformat()}', toDateTime64('{day.isoformat()} 23:59:59', 3)"
+    suffix = f"'-{day.strftime('%Y%m%d')}'"
+    chosen = f"cityHash64({seed}, '{day}', order_id) % 1000 < {DAY_SHARE_PER_MILLE} AND _load_id = 'demo-seed-{seed}'"
+    during_day = f"{start} + toIntervalSecond(cityHash64({seed}, 'at', order_id) % 86400)"
+    order_columns = ("order_id, customer_id, ordered_at, status, amount, paid_at, shipped_at, delivered_at, "
+                     "completed_at, channel, _load_id, _loaded_at")
+    event_columns = "customer_id, event_at, event_type, channel, campaign_id, product_category, message_id, _load_id, _loaded_at"
+    return [
+        Step("orders", "new orders", f"""
+            INSERT INTO raw.orders ({order_columns})
+            SELECT concat(order_id, {suffix}), customer_id, {during_day} AS placed,
+                   if(cityHash64({seed}, 'paid', order_id) % 10 < 7, 'paid', 'pending_payment') AS new_status,
+                   amount, if(new_status = 'paid', least(placed + toIntervalSecond(600), {end}), NULL),
+                   NULL, NULL, NULL, channel, {load}
+            FROM raw.orders WHERE {chosen} LIMIT 1 BY order_id"""),
+        Step("order_items", "items of the new orders", f"""
+            INSERT INTO raw.order_items (order_id, product_id, quantity, unit_price, _load_id, _loaded_at)
+            SELECT concat(order_id, {suffix}), product_id, quantity, unit_price, {load}
+            FROM raw.order_items
+            WHERE order_id IN (SELECT order_id FROM raw.orders WHERE {chosen})"""),
+        Step("orders", "orders paid or shipped today", f"""
+            INSERT INTO raw.orders ({order_columns})
+            SELECT order_id, customer_id, ordered_at, if(status = 'pending_payment', 'paid', 'shipped'), amount,
+                   if(status = 'pending_payment', {during_day}, paid_at),
+                   if(status = 'paid', greatest({during_day}, ifNull(paid_at, ordered_at)), NULL),
+                   NULL, NULL, channel, {load}
+            FROM (SELECT * FROM raw.orders WHERE ordered_at >= {start} - toIntervalDay(2) AND ordered_at < {start}
+                  ORDER BY _loaded_at DESC LIMIT 1 BY order_id)
+            WHERE status IN ('pending_payment', 'paid')"""),
+        Step("events", "events of the day", f"""
+            INSERT INTO raw.events ({event_columns})
+            SELECT customer_id, {start} + toIntervalSecond(toSecond(event_at) + 60 * toMinute(event_at) + 3600 * toHour(event_at)),
+                   event_type, channel, campaign_id, product_category,
+                   if(message_id IS NULL, NULL, concat(message_id, {suffix})), {load}
+            FROM raw.events
+            WHERE cityHash64({seed}, '{day}', customer_id, event_at, event_type) % 1000 < {DAY_SHARE_PER_MILLE}
+              AND _load_id = 'demo-seed-{seed}'"""),
+    ]
+
+
+def append_day(client, seed: int, day: dt.date, progress=None) -> dict[str, int]:
+    """Append one day of activity (next_day_steps) to the raw tables; returns the rows appended per table."""
+    plan = next_day_steps(seed, day)
+    for done, step in enumerate(plan, start=1):
+        started = time.perf_counter()
+        client.command(step.sql)
+        if progress:
+            progress(step.label, done, len(plan), time.perf_counter() - started)
+    load_id = f"demo-seed-{seed}-day-{day.isoformat()}"
+    return {table: int(client.command(f"SELECT count() FROM raw.{table} WHERE _load_id = '{load_id}'"))
+            for table in sorted({s.table for s in plan})}

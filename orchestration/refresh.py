@@ -55,12 +55,12 @@ def prepare(rows: list[catalog.CatalogRow], as_of: dt.date) -> list[str]:
     return changes
 
 
-def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow]) -> RefreshOutcome:
+def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow], full: bool = False) -> RefreshOutcome:
     # imported here: loading the Definitions reads the manifest prepare() may just have rewritten
     import dagster as dg
     from dagster_dbt import build_dbt_asset_selection
 
-    from orchestration.assets import AS_OF_TAG, dbt_models
+    from orchestration.assets import AS_OF_TAG, FULL_REFRESH_TAG, dbt_models
     from orchestration.definitions import defs
     from orchestration.schedules import JOB_NAME
 
@@ -75,7 +75,7 @@ def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow]
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # dbt prints the progress
     for name in ("dagster", "dagster.builtin"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    result = job.execute_in_process(run_config=quiet, instance=instance, tags={AS_OF_TAG: as_of.isoformat()},
+    result = job.execute_in_process(run_config=quiet, instance=instance, tags={AS_OF_TAG: as_of.isoformat(), FULL_REFRESH_TAG: str(full).lower()},
                                     asset_selection=asset_selection, raise_on_error=False)
     failures, checks, published = [], [], False
     for event in result.all_events:

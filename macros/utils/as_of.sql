@@ -14,3 +14,10 @@
 {% macro as_of_end() -%}
     (toDateTime({{ as_of() }}) + toIntervalDay(1))
 {%- endmacro %}
+
+{#- Events and messages matter to customer_features for 90 days at most (enquiries, messages and e-mails
+    sent): their per-day and per-message models keep only that window, so their cost follows the window,
+    not the history. -#}
+{% macro longest_event_window_start() -%}
+    toDateTime({{ as_of() }} - 90)
+{%- endmacro %}

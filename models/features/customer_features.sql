@@ -24,12 +24,14 @@ order_features as (
         max(last_order_at) as last_order_at,
         max(last_completed_at) as last_completed_at
     from {{ ref('int_customer_daily_orders') }}
+    where order_day <= {{ as_of() }}  {#- a month staging emptied (an earlier as_of) keeps its old rows #}
     group by customer_id
 ),
 
 category_totals as (
     select customer_id, category, sum(items) as items, sum(orders) as orders
     from {{ ref('int_customer_daily_categories') }}
+    where order_day <= {{ as_of() }}
     group by customer_id, category
 ),
 

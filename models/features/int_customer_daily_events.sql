@@ -6,6 +6,7 @@ with events as (
     select customer_id, event_at, event_type, product_category
     from {{ ref('stg_events') }}
     where event_type in ('page_view', 'pricing_page_view', 'add_to_cart', 'enquiry')
+      and event_at >= {{ longest_event_window_start() }}
 )
 
 select

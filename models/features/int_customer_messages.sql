@@ -7,6 +7,7 @@ with message_events as (
     from {{ ref('stg_events') }}
     where event_type in ('message_sent', 'message_reply', 'email_sent', 'email_open')
       and message_id is not null
+      and event_at >= {{ longest_event_window_start() }}
 )
 
 select

@@ -2,7 +2,7 @@
     the next numbers in customer_id order and nobody is ever renumbered, so a bitmap of any night
     means the same customers. The numbers are counted, never hashed or cast down from a wider
     type (toUInt32 would wrap silently); running out of them stops the build instead. -#}
-{{ config(materialized='incremental', incremental_strategy='append', order_by='customer_id') }}
+{{ config(materialized='incremental', incremental_strategy='append', order_by='customer_id', full_refresh=false) }}
 
 with new_customers as (
     select customer_id

@@ -1,9 +1,23 @@
 {#- Events have no key (two page views in the same second are two facts), so they are checked
     but not deduplicated. -#}
-{{ config(order_by='(customer_id, event_at)') }}
+{#- Incremental: partitioned by load day, a run rebuilds from raw only the load days that changed and
+    those holding a row whose verdict would now differ (macros/incremental/). -#}
+{{ config(materialized='incremental', incremental_strategy='insert_overwrite',
+          partition_by='toYYYYMMDD(_loaded_at)', order_by='(customer_id, event_at)') }}
 
 with source as (
     select * from {{ source('raw', 'events') }}
+    {%- if is_incremental() %}
+    where toYYYYMMDD(_loaded_at) in (
+        {{ changed_partitions(source('raw', 'events'), 'toYYYYMMDD(_loaded_at)') }}
+        union distinct
+        {{ partitions_to_recheck('toYYYYMMDD(_loaded_at)', [
+            "reject_reason = '' and event_at >= " ~ as_of_end(),
+            "reject_reason = 'event_at is after as_of' and event_at < " ~ as_of_end(),
+            "reject_reason = 'unknown customer_id' and customer_id in (select customer_id from " ~ source('raw', 'customers') ~ ")",
+        ]) }}
+    )
+    {%- endif %}
 ),
 
 known_customers as (
@@ -17,5 +31,6 @@ select
         ("event_type in ('message_sent', 'message_reply') and message_id is null", 'message_id is missing'),
         ("event_at >= " ~ as_of_end(), 'event_at is after as_of'),
         ("customer_id not in (select customer_id from known_customers)", 'unknown customer_id'),
-    ]) }} as reject_reason
+    ]) }} as reject_reason,
+    now64(3) as _staged_at
 from source

@@ -1,9 +1,22 @@
 {#- Order items have no key of their own (the same product may appear twice in an order), so
     they are checked but not deduplicated. -#}
-{{ config(order_by='(order_id, product_id)') }}
+{#- Incremental: partitioned by load day, a run rebuilds from raw only the load days that changed and
+    those holding an item whose order or product has arrived since (macros/incremental/). -#}
+{{ config(materialized='incremental', incremental_strategy='insert_overwrite',
+          partition_by='toYYYYMMDD(_loaded_at)', order_by='(order_id, product_id)') }}
 
 with source as (
     select * from {{ source('raw', 'order_items') }}
+    {%- if is_incremental() %}
+    where toYYYYMMDD(_loaded_at) in (
+        {{ changed_partitions(source('raw', 'order_items'), 'toYYYYMMDD(_loaded_at)') }}
+        union distinct
+        {{ partitions_to_recheck('toYYYYMMDD(_loaded_at)', [
+            "reject_reason = 'unknown order_id' and order_id in (select order_id from " ~ source('raw', 'orders') ~ ")",
+            "reject_reason = 'unknown product_id' and product_id in (select product_id from " ~ source('raw', 'products') ~ ")",
+        ]) }}
+    )
+    {%- endif %}
 ),
 
 known_orders as (
@@ -22,5 +35,6 @@ select
         ("unit_price < 0", 'unit_price is negative'),
         ("order_id not in (select order_id from known_orders)", 'unknown order_id'),
         ("product_id not in (select product_id from known_products)", 'unknown product_id'),
-    ]) }} as reject_reason
+    ]) }} as reject_reason,
+    now64(3) as _staged_at
 from source

@@ -1,7 +1,28 @@
-{{ config(order_by='(customer_id, order_id)') }}
+{#- Incremental: partitioned by the month of ordered_at, a run rebuilds from raw only the months whose raw
+    rows changed or hold a row whose verdict would now differ, together with the months of every other
+    version of their orders, so "latest version wins" always sees all versions (macros/incremental/). -#}
+{{ config(materialized='incremental', incremental_strategy='insert_overwrite',
+          partition_by='toYYYYMM(ordered_at)', order_by='(customer_id, order_id)') }}
 
 with source as (
     select * from {{ source('raw', 'orders') }}
+    {%- if is_incremental() %}
+    where toYYYYMM(ordered_at) in (
+        select toYYYYMM(ordered_at) from {{ source('raw', 'orders') }}
+        where order_id in (
+            select order_id from {{ source('raw', 'orders') }}
+            where toYYYYMM(ordered_at) in (
+                {{ changed_partitions(source('raw', 'orders'), 'toYYYYMM(ordered_at)') }}
+                union distinct
+                {{ partitions_to_recheck('toYYYYMM(ordered_at)', [
+                    "reject_reason = '' and ordered_at >= " ~ as_of_end(),
+                    "reject_reason = 'ordered_at is after as_of' and ordered_at < " ~ as_of_end(),
+                    "reject_reason = 'unknown customer_id' and customer_id in (select customer_id from " ~ source('raw', 'customers') ~ ")",
+                ]) }}
+            )
+        )
+    )
+    {%- endif %}
 ),
 
 known_customers as (
@@ -26,5 +47,6 @@ select
     * except (invalid_reason),
     {#- the latest load wins; within one load, the version furthest along its life -#}
     {{ superseded_reason('invalid_reason', 'order_id',
-        '_loaded_at desc, greatest(ordered_at, ifNull(paid_at, ordered_at), ifNull(shipped_at, ordered_at), ifNull(delivered_at, ordered_at), ifNull(completed_at, ordered_at)) desc') }} as reject_reason
+        '_loaded_at desc, greatest(ordered_at, ifNull(paid_at, ordered_at), ifNull(shipped_at, ordered_at), ifNull(delivered_at, ordered_at), ifNull(completed_at, ordered_at)) desc') }} as reject_reason,
+    now64(3) as _staged_at
 from checked

@@ -1,0 +1,39 @@
+{#- Incremental staging: a base table is partitioned like its raw table's loads (or its facts' month) and
+    a run rebuilds from raw only the partitions whose raw rows changed. Raw is append-only, so a partition
+    changed when its row count or the hash of its load ids differs from what the base table holds. -#}
+{% macro changed_partitions(raw_relation, partition_expr) -%}
+    select raw_side.partition
+    from (
+        select {{ partition_expr }} as partition, count() as row_count, sum(cityHash64(_load_id)) as loads
+        from {{ raw_relation }}
+        group by partition
+    ) as raw_side
+    left join (
+        select {{ partition_expr }} as partition, count() as row_count, sum(cityHash64(_load_id)) as loads
+        from {{ this }}
+        group by partition
+    ) as built on raw_side.partition = built.partition
+    where raw_side.row_count != built.row_count or raw_side.loads != built.loads
+{%- endmacro %}
+
+
+{#- The partitions of this base table holding a row whose verdict depends on something outside the row
+    (as_of, another table) and would now be different: they are rebuilt too. -#}
+{% macro partitions_to_recheck(partition_expr, verdict_changes) -%}
+    select {{ partition_expr }} from {{ this }}
+    where {{ verdict_changes | join('\n       or ') }}
+{%- endmacro %}
+
+
+{#- When staging last rebuilt any partition this model read: a feature model keeps it as
+    _staged_through and recomputes only what staging rebuilt after it. -#}
+{% macro staged_through(base_models) -%}
+    greatest({% for m in base_models %}(select max(_staged_at) from {{ ref(m) }}){{ ', ' if not loop.last }}{% endfor %}{{ ', toDateTime64(0, 3)' if base_models | length == 1 }})
+{%- endmacro %}
+
+
+{#- The months (toYYYYMM of time_column) of the rows of base_model rebuilt since this model last read it. -#}
+{% macro restaged_months(base_model, time_column) -%}
+    select distinct toYYYYMM({{ time_column }}) from {{ ref(base_model) }}
+    where _staged_at > (select max(_staged_through) from {{ this }})
+{%- endmacro %}
