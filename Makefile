@@ -6,8 +6,9 @@ TAGS      := $(BIN)/tags
 PYTHON    ?= python3
 CUSTOMERS ?= 10000
 SEED      ?= 42
+SCALE     ?= M
 
-.PHONY: setup run test stop bench-demo bench-new-tag bench-audience clean
+.PHONY: setup run test stop bench bench-demo bench-new-tag bench-audience clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +16,7 @@ $(BIN)/activate:
 # Dependencies are pinned in pyproject.toml and locked in requirements.lock.
 $(VENV)/.installed: $(BIN)/activate pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test,bench]'
 	touch $@
 
 # dbt parse writes target/manifest.json, which dagster-dbt reads at import time.
@@ -39,6 +40,10 @@ test: setup $(CHROMIUM)
 
 stop:
 	$(TAGS) warehouse stop
+
+# The performance benchmark (S, M or L): writes BENCHMARKS.md and bench/benchmarks.html.
+bench: setup
+	$(BIN)/python -m bench --scale $(SCALE)
 
 bench-demo: setup
 	$(BIN)/python -m bench.demo_generation --customers 1000000

@@ -36,6 +36,32 @@ def percentile(values: list[float], share: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[round(share * 100) - 1]
 
 
+def measure(client, rows) -> dict[str, dict[str, dict[str, float]]]:
+    """Per expression and way: count, wall p50/p95 and engine p50/p95 (ms), asked QUERIES times, alternating."""
+    from orchestration import audiences
+
+    found: dict[str, dict[str, dict[str, float]]] = {}
+    for label, (expression, having) in EXPRESSIONS.items():
+        long_sql = (f"SELECT count() FROM (SELECT customer_id FROM tags.customer_tags GROUP BY customer_id "
+                    f"HAVING {having})")
+        ways = {"bitmaps": (lambda: audiences.size(client, expression, rows)),
+                "long table": (lambda sql=long_sql: int(client.command(sql)))}
+        walls: dict[str, list[float]] = {way: [] for way in ways}
+        counts: dict[str, set[int]] = {way: set() for way in ways}
+        for _ in range(QUERIES):  # alternate, so both ways see the same machine state
+            for way, ask in ways.items():
+                started = time.perf_counter()
+                counts[way].add(ask())
+                walls[way].append((time.perf_counter() - started) * 1000)
+        client.command("SYSTEM FLUSH LOGS")
+        engine = engine_times(client, expression, long_sql)
+        found[label] = {way: {"count": min(counts[way]), "distinct_counts": len(counts[way]),
+                              "wall_p50": percentile(walls[way], .5), "wall_p95": percentile(walls[way], .95),
+                              "engine_p50": percentile(engine[way], .5), "engine_p95": percentile(engine[way], .95)}
+                        for way in ways}
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -43,31 +69,17 @@ def main() -> None:
     as_of = dt.date(2026, 11, 23).isoformat()
 
     with published_demo(args.customers, as_of, "bench-audience-"):
-        from orchestration import audiences, catalog, db
+        from orchestration import catalog, db
 
-        client, rows = db.client(), catalog.load()
-        print(f"{'expression':<8} {'way':<12} {'count':>9} {'wall p50':>9} {'wall p95':>9} {'engine p50':>11} {'engine p95':>11}")
-        for label, (expression, having) in EXPRESSIONS.items():
-            long_sql = (f"SELECT count() FROM (SELECT customer_id FROM tags.customer_tags GROUP BY customer_id "
-                        f"HAVING {having})")
-            ways = {"bitmaps": (lambda: audiences.size(client, expression, rows)),
-                    "long table": (lambda sql=long_sql: int(client.command(sql)))}
-            walls: dict[str, list[float]] = {way: [] for way in ways}
-            counts: dict[str, set[int]] = {way: set() for way in ways}
-            for _ in range(QUERIES):  # alternate, so both ways see the same machine state
-                for way, ask in ways.items():
-                    started = time.perf_counter()
-                    counts[way].add(ask())
-                    walls[way].append((time.perf_counter() - started) * 1000)
-            client.command("SYSTEM FLUSH LOGS")
-            engine = engine_times(client, expression, long_sql)
-            for way in ways:
-                print(f"{label:<8} {way:<12} {min(counts[way]):>9,} {percentile(walls[way], .5):>7.1f}ms "
-                      f"{percentile(walls[way], .95):>7.1f}ms {percentile(engine[way], .5):>9.1f}ms "
-                      f"{percentile(engine[way], .95):>9.1f}ms")
-            same = counts["bitmaps"] == counts["long table"] and len(counts["bitmaps"]) == 1
-            ratio = percentile(walls["long table"], .5) / percentile(walls["bitmaps"], .5)
-            print(f"{label:<8} same count both ways: {same}; long table / bitmaps (wall p50): {ratio:.1f}x")
+        found = measure(db.client(), catalog.load())
+    print(f"{'expression':<8} {'way':<12} {'count':>9} {'wall p50':>9} {'wall p95':>9} {'engine p50':>11} {'engine p95':>11}")
+    for label, ways in found.items():
+        for way, f in ways.items():
+            print(f"{label:<8} {way:<12} {f['count']:>9,} {f['wall_p50']:>7.1f}ms {f['wall_p95']:>7.1f}ms "
+                  f"{f['engine_p50']:>9.1f}ms {f['engine_p95']:>9.1f}ms")
+        same = ways["bitmaps"]["count"] == ways["long table"]["count"] and ways["bitmaps"]["distinct_counts"] == 1
+        print(f"{label:<8} same count both ways: {same}; long table / bitmaps (wall p50): "
+              f"{ways['long table']['wall_p50'] / ways['bitmaps']['wall_p50']:.1f}x")
     print(f"on {os.cpu_count()} cores")
 
 

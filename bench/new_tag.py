@@ -46,6 +46,22 @@ def published_demo(customers: int, as_of: str, prefix: str):
             tags("warehouse", "stop")
 
 
+def time_new_tag(as_of: str) -> tuple[float, int]:
+    """Append one rule tag to the catalog, time `tags refresh --select` until it is in tags.customer_tags;
+    restore the catalog and the generated files. Returns the seconds and the tag's members."""
+    from orchestration import catalog, catalog_sync, db
+
+    original = catalog.CATALOG_FILE.read_text()
+    try:
+        catalog.CATALOG_FILE.write_text(original + NEW_ROW)
+        seconds = tags("refresh", "--as-of", as_of, "--select", "bench_big_basket")
+        members = int(db.client().command("SELECT count() FROM tags.customer_tags WHERE tag_key = 'bench_big_basket'"))
+    finally:
+        catalog.CATALOG_FILE.write_text(original)
+        catalog_sync.sync(catalog.load())
+    return seconds, members
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=10_000)
@@ -53,18 +69,9 @@ def main() -> None:
     as_of = dt.date(2026, 11, 23).isoformat()
 
     with published_demo(args.customers, as_of, "bench-new-tag-"):
-        from orchestration import catalog, catalog_sync, db
-
-        original = catalog.CATALOG_FILE.read_text()
-        try:
-            catalog.CATALOG_FILE.write_text(original + NEW_ROW)
-            seconds = tags("refresh", "--as-of", as_of, "--select", "bench_big_basket")
-            members = db.client().command("SELECT count() FROM tags.customer_tags WHERE tag_key = 'bench_big_basket'")
-            print(f"one new catalog row -> queryable in tags.customer_tags ({members:,} members): {seconds:.1f} s "
-                  f"on {os.cpu_count()} cores")
-        finally:
-            catalog.CATALOG_FILE.write_text(original)
-            catalog_sync.sync(catalog.load())
+        seconds, members = time_new_tag(as_of)
+        print(f"one new catalog row -> queryable in tags.customer_tags ({members:,} members): {seconds:.1f} s "
+              f"on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -1,15 +1,15 @@
 {#- Incremental staging: a base table is partitioned like its raw table's loads (or its facts' month) and
-    a run rebuilds from raw only the partitions whose raw rows changed. Raw is append-only, so a partition
-    changed when its row count or the hash of its load ids differs from what the base table holds. -#}
+    a run rebuilds from raw only the partitions whose raw rows changed: their row count, or the hash of
+    their loads (id and time), differs from what the base table holds. -#}
 {% macro changed_partitions(raw_relation, partition_expr) -%}
     select raw_side.partition
     from (
-        select {{ partition_expr }} as partition, count() as row_count, sum(cityHash64(_load_id)) as loads
+        select {{ partition_expr }} as partition, count() as row_count, sum(cityHash64(_load_id, _loaded_at)) as loads
         from {{ raw_relation }}
         group by partition
     ) as raw_side
     left join (
-        select {{ partition_expr }} as partition, count() as row_count, sum(cityHash64(_load_id)) as loads
+        select {{ partition_expr }} as partition, count() as row_count, sum(cityHash64(_load_id, _loaded_at)) as loads
         from {{ this }}
         group by partition
     ) as built on raw_side.partition = built.partition
@@ -36,4 +36,19 @@
 {% macro restaged_months(base_model, time_column) -%}
     select distinct toYYYYMM({{ time_column }}) from {{ ref(base_model) }}
     where _staged_at > (select max(_staged_through) from {{ this }})
+{%- endmacro %}
+
+
+{#- A pre-hook: drop the partitions of this incremental model that its upstream no longer has (raw
+    tables replaced, as `tags demo` does). insert_overwrite only replaces the partitions a run writes,
+    so without this their rows would stay. -#}
+{% macro drop_vanished_partitions(partition_expr, upstream, upstream_partition_expr=none) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set gone = run_query("select distinct toString(" ~ partition_expr ~ ") from " ~ this ~ " where "
+            ~ partition_expr ~ " not in (select " ~ (upstream_partition_expr or partition_expr) ~ " from " ~ upstream ~ ")") -%}
+        {%- for row in gone.rows -%}
+            {%- do run_query("alter table " ~ this ~ " drop partition id '" ~ row[0] ~ "'") -%}
+        {%- endfor -%}
+    {%- endif -%}
+    select 1
 {%- endmacro %}

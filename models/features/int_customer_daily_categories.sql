@@ -3,7 +3,8 @@
 {#- Incremental: partitioned by month, a run recomputes only the months of the orders and items staging
     rebuilt since, or every month when a product's category changed. -#}
 {{ config(materialized='incremental', incremental_strategy='insert_overwrite',
-          partition_by='toYYYYMM(order_day)', order_by='(customer_id, order_day, category)') }}
+          partition_by='toYYYYMM(order_day)', pre_hook="{{ drop_vanished_partitions('toYYYYMM(order_day)', counted_orders_relation(), 'toYYYYMM(ordered_at)') }}",
+          order_by='(customer_id, order_day, category)') }}
 
 {%- set products_fingerprint -%}
     (select groupBitXor(cityHash64(product_id, category)) from {{ ref('stg_products') }})

@@ -2,7 +2,8 @@
     refunded, not awaiting payment) of that day. Windowed order features are sums over these days. -#}
 {#- Incremental: partitioned by month, a run recomputes only the months staging rebuilt since. -#}
 {{ config(materialized='incremental', incremental_strategy='insert_overwrite',
-          partition_by='toYYYYMM(order_day)', order_by='(customer_id, order_day)') }}
+          partition_by='toYYYYMM(order_day)', pre_hook="{{ drop_vanished_partitions('toYYYYMM(order_day)', counted_orders_relation(), 'toYYYYMM(ordered_at)') }}",
+          order_by='(customer_id, order_day)') }}
 
 with orders as (
     select customer_id, ordered_at, amount, completed_at

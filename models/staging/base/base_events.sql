@@ -3,7 +3,8 @@
 {#- Incremental: partitioned by load day, a run rebuilds from raw only the load days that changed and
     those holding a row whose verdict would now differ (macros/incremental/). -#}
 {{ config(materialized='incremental', incremental_strategy='insert_overwrite',
-          partition_by='toYYYYMMDD(_loaded_at)', order_by='(customer_id, event_at)') }}
+          partition_by='toYYYYMMDD(_loaded_at)', pre_hook="{{ drop_vanished_partitions('toYYYYMMDD(_loaded_at)', source('raw', 'events')) }}",
+          order_by='(customer_id, event_at)') }}
 
 with source as (
     select * from {{ source('raw', 'events') }}

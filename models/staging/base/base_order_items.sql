@@ -3,7 +3,8 @@
 {#- Incremental: partitioned by load day, a run rebuilds from raw only the load days that changed and
     those holding an item whose order or product has arrived since (macros/incremental/). -#}
 {{ config(materialized='incremental', incremental_strategy='insert_overwrite',
-          partition_by='toYYYYMMDD(_loaded_at)', order_by='(order_id, product_id)') }}
+          partition_by='toYYYYMMDD(_loaded_at)', pre_hook="{{ drop_vanished_partitions('toYYYYMMDD(_loaded_at)', source('raw', 'order_items')) }}",
+          order_by='(order_id, product_id)') }}
 
 with source as (
     select * from {{ source('raw', 'order_items') }}

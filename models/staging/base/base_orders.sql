@@ -2,7 +2,8 @@
     rows changed or hold a row whose verdict would now differ, together with the months of every other
     version of their orders, so "latest version wins" always sees all versions (macros/incremental/). -#}
 {{ config(materialized='incremental', incremental_strategy='insert_overwrite',
-          partition_by='toYYYYMM(ordered_at)', order_by='(customer_id, order_id)') }}
+          partition_by='toYYYYMM(ordered_at)', pre_hook="{{ drop_vanished_partitions('toYYYYMM(ordered_at)', source('raw', 'orders')) }}",
+          order_by='(customer_id, order_id)') }}
 
 with source as (
     select * from {{ source('raw', 'orders') }}

@@ -1,0 +1,228 @@
+"""The performance benchmark: `python -m bench --scale M` (S: 10,000 customers, M: 1,000,000, L: 3,000,000).
+
+One run, on a warehouse of its own (temporary directory, free ports), in this order:
+  1. demo data at the scale;
+  2. the scan floor: each raw table read once, with one aggregate over all its columns;
+  3. the full nightly refresh (`tags refresh`: the whole Dagster job), its wall time, the engine's own
+     query time from system.query_log, and the peak memory of the warehouse and of the refresh process;
+  4. the DuckDB peer: the raw tables exported to Parquet; our staging, feature mart and rule tags
+     (`dbt run --full-refresh` of those models) and the same written as DuckDB SQL (bench/duckdb_peer.py),
+     alternating, ROUNDS times each; both must give the same members per tag;
+  5. one more day of orders and events (`tags demo --next-day`) and the incremental nightly run;
+  6. audience size latency (bench/audience_size.py) and one new catalog row to a queryable tag
+     (bench/new_tag.py).
+It prints each figure as it comes and writes BENCHMARKS.md and bench/benchmarks.html (plotly).
+A benchmark, not a test: the targets are reported as met or missed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bench.demo_generation import free_port
+
+SCALES = {"S": 10_000, "M": 1_000_000, "L": 3_000_000}
+AS_OF = dt.date(2026, 11, 23)
+NEXT_DAY = AS_OF + dt.timedelta(days=1)
+ROUNDS = 2
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Refresh:
+    wall_s: float
+    engine_s: float  # sum of query_duration_ms of the queries it ran (they overlap: 2 dbt threads)
+    queries: int
+    warehouse_peak_gib: float
+    python_peak_gib: float
+
+
+@dataclass
+class Results:
+    scale: str
+    customers: int
+    cores: int
+    memory_gib: float
+    raw_rows: dict[str, int] = field(default_factory=dict)
+    demo_s: float = 0.0
+    floor_s: dict[str, float] = field(default_factory=dict)
+    full: Refresh | None = None
+    incremental: Refresh | None = None
+    appended_rows: dict[str, int] = field(default_factory=dict)
+    ours_step_s: list[float] = field(default_factory=list)
+    duckdb_step_s: list[float] = field(default_factory=list)
+    peer_disagreements: list[str] = field(default_factory=list)
+    audience: dict = field(default_factory=dict)
+    new_tag_s: float = 0.0
+    new_tag_members: int = 0
+
+
+def step(title: str) -> None:
+    print(f"\n== {title}", flush=True)
+
+
+def run_timed(*command: str) -> tuple[float, float]:
+    """Run a command; its wall time and its peak resident memory (GiB)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"bench: `{' '.join(command)}` failed with exit code {os.waitstatus_to_exitcode(status)}")
+    return time.perf_counter() - started, usage.ru_maxrss / 2**20
+
+
+def warehouse_pid() -> int:
+    return int((Path(os.environ["WAREHOUSE_DIR"]) / "warehouse.pid").read_text().split()[0])
+
+
+def reset_peak_memory(pid: int) -> None:
+    """Start the process's peak resident memory (VmHWM) afresh, so it covers the next step only."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        pass  # then the peak is since the server started: an upper bound
+
+
+def peak_memory_gib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 2**20
+    return float("nan")
+
+
+def engine_time(client, since: str) -> tuple[float, int]:
+    client.command("SYSTEM FLUSH LOGS")
+    total, count = client.query(
+        "SELECT sum(query_duration_ms), count() FROM system.query_log "
+        "WHERE type = 'QueryFinish' AND event_time_microseconds >= %(since)s", parameters={"since": since}).result_rows[0]
+    return (total or 0) / 1000, int(count)
+
+
+def measured_refresh(client, *args: str) -> Refresh:
+    pid = warehouse_pid()
+    reset_peak_memory(pid)
+    since = client.command("SELECT toString(now64(6))")
+    wall, python_peak = run_timed(str(BIN / "tags"), "refresh", *args)
+    engine, queries = engine_time(client, since)
+    return Refresh(wall, engine, queries, peak_memory_gib(pid), python_peak)
+
+
+def scan_floor(client) -> dict[str, float]:
+    """The least a correct full refresh must do: read every column of every raw table once."""
+    from orchestration import contract
+
+    floor = {}
+    for table in contract.raw_tables():
+        started = time.perf_counter()
+        client.command(f"SELECT sum(cityHash64(*)) FROM raw.{table}")
+        floor[table] = time.perf_counter() - started
+    return floor
+
+
+def export_parquet(client, directory: Path) -> None:
+    from bench.duckdb_peer import RAW_TABLES
+
+    for table in RAW_TABLES:
+        with client.raw_stream(f"SELECT * FROM raw.{table}", fmt="Parquet") as stream, \
+                open(directory / f"{table}.parquet", "wb") as out:
+            for chunk in stream:
+                out.write(chunk)
+
+
+def peer_rounds(client, results: Results, parquet: Path) -> None:
+    from bench import duckdb_peer
+    from orchestration import catalog_sync
+
+    models = ["path:models/staging", "path:models/features",
+              *(catalog_sync.model_name(r.tag_key) for r in duckdb_peer.rule_tags())]
+    dbt = [str(BIN / "dbt"), "run", "--quiet", "--full-refresh", "--project-dir", ".", "--profiles-dir", ".",
+           "--vars", json.dumps({"as_of": AS_OF.isoformat()}), "--select", *models]
+    ours_members = dict(client.query("SELECT tag_key, member_count FROM tags.tag_catalog").result_rows)
+    for round_ in range(1, ROUNDS + 1):
+        seconds, _ = run_timed(*dbt)
+        results.ours_step_s.append(seconds)
+        print(f"  round {round_}: ours (dbt run on the warehouse) {seconds:.1f} s", flush=True)
+        started = time.perf_counter()
+        members = duckdb_peer.run(parquet, AS_OF)
+        results.duckdb_step_s.append(time.perf_counter() - started)
+        print(f"  round {round_}: DuckDB {results.duckdb_step_s[-1]:.1f} s", flush=True)
+    results.peer_disagreements = [f"{key}: ours {ours_members.get(key)}, DuckDB {n}"
+                                  for key, n in members.items() if ours_members.get(key) != n]
+    print(f"  members per rule tag: {'identical' if not results.peer_disagreements else results.peer_disagreements}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=SCALES, default="M")
+    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    args = parser.parse_args()
+    results = Results(args.scale, SCALES[args.scale], os.cpu_count() or 0,
+                      os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
+    with tempfile.TemporaryDirectory(prefix="bench-") as directory:
+        os.environ.update({"WAREHOUSE_DIR": str(Path(directory) / "warehouse"),
+                           "WAREHOUSE_HTTP_PORT": str(free_port()), "WAREHOUSE_TCP_PORT": str(free_port())})
+        from bench import audience_size, new_tag
+        from orchestration import catalog, contract, db
+
+        new_tag.tags("warehouse", "start")
+        try:
+            client = db.client()
+            step(f"demo data, scale {args.scale}: {results.customers:,} customers")
+            results.demo_s, _ = run_timed(str(BIN / "tags"), "demo", "--customers", str(results.customers),
+                                          "--as-of", AS_OF.isoformat())
+            results.raw_rows = {t: int(client.command(f"SELECT count() FROM raw.{t}")) for t in contract.raw_tables()}
+            print(f"  {results.demo_s:.1f} s; " + ", ".join(f"{t} {n:,}" for t, n in results.raw_rows.items()))
+
+            step("scan floor: every raw table read once")
+            results.floor_s = scan_floor(client)
+            print(f"  {sum(results.floor_s.values()):.2f} s")
+
+            step("full nightly refresh (the whole Dagster job)")
+            results.full = measured_refresh(client, "--as-of", AS_OF.isoformat())
+            print(f"  {results.full}")
+
+            step(f"peer: staging, feature mart and rule tags, ours and DuckDB, alternating, {ROUNDS} rounds")
+            parquet = Path(directory) / "parquet"
+            parquet.mkdir()
+            export_parquet(client, parquet)
+            peer_rounds(client, results, parquet)
+
+            step("one more day of orders and events, then the incremental nightly run")
+            subprocess.run([str(BIN / "tags"), "demo", "--next-day", "--as-of", NEXT_DAY.isoformat()], cwd=ROOT,
+                           check=True, stdout=subprocess.DEVNULL)
+            results.appended_rows = {t: int(client.command(
+                f"SELECT count() FROM raw.{t} WHERE _load_id = 'demo-seed-42-day-{NEXT_DAY}'")) for t in ("orders", "order_items", "events")}
+            results.incremental = measured_refresh(client, "--as-of", NEXT_DAY.isoformat())
+            print(f"  appended {results.appended_rows}; {results.incremental}")
+
+            step(f"audience size, {audience_size.QUERIES} queries per expression and way")
+            results.audience = audience_size.measure(client, catalog.load())
+            for label, ways in results.audience.items():
+                print(f"  {label}: " + "; ".join(f"{w} p50 {f['wall_p50']:.1f} ms p95 {f['wall_p95']:.1f} ms"
+                                                  for w, f in ways.items()))
+
+            step("one new catalog row to a queryable tag")
+            results.new_tag_s, results.new_tag_members = new_tag.time_new_tag(NEXT_DAY.isoformat())
+            print(f"  {results.new_tag_s:.1f} s ({results.new_tag_members:,} members)")
+        finally:
+            new_tag.tags("warehouse", "stop")
+
+    from bench import report
+
+    report.write(results, args.out, ROOT / "bench" / "benchmarks.html")
+    print(json.dumps(asdict(results), default=str))
+    print(f"\nwrote {args.out} and bench/benchmarks.html")
+
+
+if __name__ == "__main__":
+    main()

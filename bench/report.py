@@ -1,0 +1,164 @@
+"""BENCHMARKS.md and its plot (bench/benchmarks.html) from one run of `python -m bench`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from pathlib import Path
+
+# Why a target is missed, where we know it; written beside the figure when it is.
+WHY_MISSED = {
+    "full": "The Dagster job is more than the SQL: after `dbt build` (staging, features, 36 tag models, the store "
+            "rows, 221 dbt tests) it evaluates 363 asset checks with great-expectations, publishes, and writes the "
+            "hygiene report; the engine time column shows how much of the wall is queries. The biggest queries are "
+            "string-keyed hash joins: order items against 20 M order ids (base_order_items, "
+            "int_customer_daily_categories) and the dedup window over all order versions (base_orders).",
+    "floor": "The floor reads each table once; a full refresh must also sort and write staging (every raw row once, "
+             "with its reject reason), join items to orders and products, and dedup versions by a window "
+             "over all orders, each on string keys.",
+    "peer": "DuckDB runs the same SQL in one process on Parquet with no table writes between steps; ours writes every "
+            "staging and feature table as a MergeTree table (sorted, compressed, on disk) through dbt, one model at a "
+            "time with two threads, and pays dbt's start-up and per-model round trips.",
+    "incremental": "Staging and the per-day order models follow the new day, but customer_features is recomputed "
+                   "for every customer (the windows move every night), all tag models and the store rows are "
+                   "rebuilt, and the Dagster checks cost what they cost on a full run.",
+    "audience": "",
+    "memory": "The peak is the full refresh's two concurrent dbt models with the largest hash tables: order items "
+              "checked against every order id (20 M strings) and joined to orders for the category days, while the "
+              "other thread runs the dedup window over all order versions. Fewer dbt threads, or integer surrogate "
+              "keys for orders, would lower it; the incremental run stays far below because it touches a month.",
+}
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
+
+
+def targets(r) -> list[tuple[str, str, str, str, bool]]:
+    """(key, figure, value, target, met) for every target of the issue."""
+    floor = sum(r.floor_s.values())
+    ours, duck = statistics.median(r.ours_step_s), statistics.median(r.duckdb_step_s)
+    three = r.audience["3 tags"]["bitmaps"]["wall_p50"]
+    return [
+        ("full", "full nightly refresh, wall", f"{r.full.wall_s:.0f} s", "under 90 s", r.full.wall_s < 90),
+        ("floor", "full refresh / scan floor", f"{_ratio(r.full.wall_s, floor):.0f}x", "under 3x",
+         _ratio(r.full.wall_s, floor) < 3),
+        ("peer", "ours / DuckDB (staging, feature mart, rule tags)", f"{_ratio(ours, duck):.2f}", "at most 1.0",
+         _ratio(ours, duck) <= 1.0),
+        ("incremental", "incremental / full refresh", f"{_ratio(r.incremental.wall_s, r.full.wall_s):.0%}",
+         "under 25%", _ratio(r.incremental.wall_s, r.full.wall_s) < 0.25),
+        ("audience", "3-tag audience size p50 (bitmaps)", f"{three:.1f} ms", "under 20 ms", three < 20),
+        ("memory", "warehouse peak memory", f"{max(r.full.warehouse_peak_gib, r.incremental.warehouse_peak_gib):.1f} GiB",
+         "under 8 GiB", max(r.full.warehouse_peak_gib, r.incremental.warehouse_peak_gib) < 8),
+    ]
+
+
+def markdown(r) -> str:
+    floor = sum(r.floor_s.values())
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `python -m bench --scale {r.scale}` (`make bench SCALE={r.scale}`) on {dt.date.today()}: "
+        f"{r.customers:,} demo customers, {r.cores} cores, {r.memory_gib:.0f} GiB, the embedded warehouse (chDB's "
+        "ClickHouse engine). Every figure below comes from that one run. The plot: `bench/benchmarks.html`.",
+        "",
+        "Raw rows: " + ", ".join(f"{t} {n:,}" for t, n in r.raw_rows.items()) + f" (generated in {r.demo_s:.0f} s).",
+        "",
+        "## Targets",
+        "",
+        "| figure | measured | target | |",
+        "| --- | --- | --- | --- |",
+    ]
+    missed = []
+    for key, figure, value, target, met in targets(r):
+        lines.append(f"| {figure} | {value} | {target} | {'met' if met else '**missed**'} |")
+        if not met and WHY_MISSED.get(key):
+            missed.append(f"- **{figure}** ({value}, target {target}): {WHY_MISSED[key]}")
+    if missed:
+        lines += ["", "Why the missed ones are missed:", "", *missed]
+    lines += [
+        "",
+        "## Nightly refresh",
+        "",
+        "| run | wall | engine query time (sum, query log) | queries | warehouse peak | refresh process peak |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for label, f in (("full (`tags refresh`)", r.full), ("incremental, the next day", r.incremental)):
+        lines.append(f"| {label} | {f.wall_s:.1f} s | {f.engine_s:.1f} s | {f.queries:,} | "
+                     f"{f.warehouse_peak_gib:.2f} GiB | {f.python_peak_gib:.2f} GiB |")
+    appended = sum(r.appended_rows.values())
+    history = sum(r.raw_rows[t] for t in r.appended_rows)
+    lines += [
+        "",
+        f"The next day appended {appended:,} rows ({', '.join(f'{t} {n:,}' for t, n in r.appended_rows.items())}; "
+        f"{appended / history:.2%} of those tables), including new versions of recent orders. Engine time is "
+        "the sum of the durations of the queries run during the refresh; with two dbt threads they overlap.",
+        "",
+        "## Scan floor",
+        "",
+        "Each raw table read once with one aggregate over all its columns (`SELECT sum(cityHash64(*))`):",
+        "",
+        "| table | seconds |",
+        "| --- | --- |",
+        *(f"| raw.{t} | {s:.2f} |" for t, s in r.floor_s.items()),
+        f"| **all** | **{floor:.2f}** |",
+        "",
+        f"Full refresh / floor: {_ratio(r.full.wall_s, floor):.0f}x (wall); engine time / floor: "
+        f"{_ratio(r.full.engine_s, floor):.0f}x.",
+        "",
+        "## DuckDB peer",
+        "",
+        "The same staging rules, feature mart and rule tags as DuckDB SQL (`bench/duckdb_peer.py`) over the raw "
+        "tables exported to Parquet, against ours: `dbt run --full-refresh` of staging, features and the rule tag "
+        "models on the warehouse. Alternating, in the same run:",
+        "",
+        "| round | ours | DuckDB |",
+        "| --- | --- | --- |",
+        *(f"| {i} | {o:.1f} s | {d:.1f} s |" for i, (o, d) in enumerate(zip(r.ours_step_s, r.duckdb_step_s), 1)),
+        "",
+        "Members per rule tag, ours against DuckDB: " + (
+            "identical for every rule tag." if not r.peer_disagreements else "; ".join(r.peer_disagreements)),
+        "",
+        "## Audience size",
+        "",
+        "| expression | way | count | wall p50 | wall p95 | engine p50 | engine p95 |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for label, ways in r.audience.items():
+        for way, f in ways.items():
+            lines.append(f"| {label} | {way} | {f['count']:,} | {f['wall_p50']:.1f} ms | {f['wall_p95']:.1f} ms | "
+                         f"{f['engine_p50']:.1f} ms | {f['engine_p95']:.1f} ms |")
+        lines.append(f"| {label} | long table / bitmaps | | "
+                     f"{_ratio(ways['long table']['wall_p50'], ways['bitmaps']['wall_p50']):.0f}x | | | |")
+    lines += [
+        "",
+        "## A new tag",
+        "",
+        f"One catalog row appended to a queryable tag (`tags refresh --select <tag>`): {r.new_tag_s:.1f} s "
+        f"({r.new_tag_members:,} members).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def plot(r, path: Path) -> None:
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("seconds", "audience size, ms (p50)"))
+    floor = sum(r.floor_s.values())
+    bars = {"scan floor": floor, "full refresh": r.full.wall_s, "incremental refresh": r.incremental.wall_s,
+            "ours: staging+mart+rule tags": statistics.median(r.ours_step_s),
+            "DuckDB: staging+mart+rule tags": statistics.median(r.duckdb_step_s)}
+    figure.add_trace(go.Bar(x=list(bars), y=list(bars.values()), name="seconds"), row=1, col=1)
+    for way in ("bitmaps", "long table"):
+        figure.add_trace(go.Bar(x=list(r.audience), y=[r.audience[e][way]["wall_p50"] for e in r.audience], name=way),
+                         row=1, col=2)
+    figure.update_layout(title=f"Benchmarks at scale {r.scale} ({r.customers:,} customers, {r.cores} cores)",
+                         barmode="group", height=500)
+    figure.write_html(path, include_plotlyjs="cdn")
+
+
+def write(r, markdown_path: Path, plot_path: Path) -> None:
+    markdown_path.write_text(markdown(r))
+    plot(r, plot_path)
