@@ -359,7 +359,7 @@ def bi_grants(apply: Annotated[bool, typer.Option(help="Run the statements on th
         for statement in statements:
             console.print(f"{statement};", soft_wrap=True, markup=False)
         return
-    if settings.dbt_target() == "local":
+    if settings.dbt_target() in settings.EMBEDDED_TARGETS:
         _fail(f"the embedded server defines {bi_access.BI_USER} in its users.xml: restart it with "
               f"{bi_access.PASSWORD_VARIABLE} set (`tags warehouse stop && tags warehouse start`)")
     try:

@@ -31,5 +31,5 @@ def client(**session_settings) -> Client:
             autogenerate_session_id=False,
         )
     except OperationalError as exc:
-        hint = " (start it with `tags warehouse start`)" if settings.dbt_target() == "local" else ""
+        hint = " (start it with `tags warehouse start`)" if settings.dbt_target() in settings.EMBEDDED_TARGETS else ""
         raise WarehouseUnreachable(f"cannot reach the warehouse at {conn.describe()}{hint}: {exc}") from None

@@ -17,8 +17,13 @@ One refresh writes at a time (the warehouse lock and the single Dagster job see 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from dataclasses import dataclass
+
+from orchestration import settings, shards
+
+log = logging.getLogger(__name__)
 
 STORE_TABLES = ("tag_snapshots", "tag_bitmap_snapshots", "tag_catalog_snapshots", "tag_change_log",
                 "catalog_change_log", "customer_bitmap_snapshots", "audience_bitmap_snapshots", "audience_change_log")
@@ -75,15 +80,33 @@ def publish(client, run_id: str, as_of: dt.date, keep_days: int | None = None) -
     return Published(run_id, as_of, removed, dropped)
 
 
+def altered_table(client, table: str) -> str | None:
+    """What housekeeping alters for a store table: the table itself; for one sharded by customer (a
+    Distributed table, macros/cluster/cluster.sql) its shard tables ON CLUSTER. None on the embedded
+    two shards, which cannot run ON CLUSTER: there the rows stay on the shards, invisible (the views
+    read published runs only), until the data directories are dropped."""
+    engine = client.query("SELECT engine_full FROM system.tables WHERE database = 'tag_store' AND name = %(t)s",
+                          parameters={"t": table}).result_rows  # not command(): it returns the text TSV-escaped
+    sharded = shards.shards_of(engine[0][0] if engine else "")
+    if not sharded:
+        return f"tag_store.{table}"
+    cluster, shard_database, shard_table = sharded
+    if not settings.on_cluster_ddl():
+        log.warning("tag_store.%s is sharded and this warehouse cannot run ON CLUSTER: housekeeping leaves it as is", table)
+        return None
+    return f"{shard_database}.{shard_table} ON CLUSTER '{cluster}'"
+
+
 def _remove_invisible_runs(client) -> int:
     """Delete the rows of every run that is not the latest published run of its as_of (failed or superseded)."""
     visible = "(SELECT argMax(run_id, published_at) FROM tag_store.publish_log GROUP BY as_of)"
     invisible = {row[0] for table in STORE_TABLES for row in client.query(
-        f"SELECT DISTINCT run_id FROM tag_store.{table} WHERE run_id NOT IN {visible}").result_rows}
+        f"SELECT DISTINCT run_id FROM tag_store.{table} WHERE run_id GLOBAL NOT IN {visible}").result_rows}
     if invisible:
         for table in STORE_TABLES:
-            client.command(f"ALTER TABLE tag_store.{table} DELETE WHERE run_id NOT IN {visible}",
-                           settings={"mutations_sync": 1})
+            if altered := altered_table(client, table):
+                client.command(f"ALTER TABLE {altered} DELETE WHERE run_id NOT IN {visible}",
+                               settings={"mutations_sync": 1})
     return len(invisible)
 
 
@@ -97,5 +120,6 @@ def _drop_days_past_retention(client, keep_days: int) -> list[str]:
         parameters={"tables": STORE_TABLES, "cutoff": cutoff}).result_rows})
     for day in days:
         for table in STORE_TABLES:
-            client.command(f"ALTER TABLE tag_store.{table} DROP PARTITION '{day}'")
+            if altered := altered_table(client, table):
+                client.command(f"ALTER TABLE {altered} DROP PARTITION '{day}'")
     return days

@@ -46,8 +46,8 @@ def write_sample(client, out: Path, customers: int = 50) -> int:
         "SELECT tags.customer_id, tags.tag_key, tags.tag_value, sample.orders_90d, sample.spend_365d, "
         "  sample.days_since_last_order, recent.last_orders, sample.replies_90d, sample.messages_sent_90d, "
         "  sample.open_complaints "
-        "FROM tag_store.tag_snapshots AS tags INNER JOIN sample ON sample.customer_id = tags.customer_id "
-        "LEFT JOIN recent ON recent.customer_id = tags.customer_id "
+        "FROM tag_store.tag_snapshots AS tags GLOBAL INNER JOIN sample ON sample.customer_id = tags.customer_id "
+        "GLOBAL LEFT JOIN recent ON recent.customer_id = tags.customer_id "
         "WHERE tags.run_id = %(r)s ORDER BY tags.customer_id, tags.tag_key",
         parameters={"r": run_id, "n": customers}).result_rows
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -31,6 +31,22 @@ def dbt_target() -> str:
     return os.environ.get("DBT_TARGET", "local")
 
 
+# Targets served by the embedded server(s) of this machine (profiles.yml): `two_shards` is the
+# embedded server on WAREHOUSE_HTTP_PORT as the first of two shards.
+EMBEDDED_TARGETS = ("local", "two_shards")
+
+
+def cluster_name() -> str:
+    """The cluster of the `cluster` and `two_shards` targets (as profiles.yml reads it)."""
+    return os.environ.get("CLICKHOUSE_CLUSTER", "tags_cluster")
+
+
+def on_cluster_ddl() -> bool:
+    """Whether DDL on sharded tables runs ON CLUSTER: on a real cluster, not on the embedded two shards
+    (no Keeper there), as macros/cluster/cluster.sql decides for dbt."""
+    return dbt_target() == "cluster"
+
+
 @dataclass(frozen=True)
 class Connection:
     host: str
@@ -45,7 +61,7 @@ class Connection:
 
 def connection() -> Connection:
     """HTTP connection parameters of the active dbt target, read from the same variables as profiles.yml."""
-    if dbt_target() == "local":
+    if dbt_target() in EMBEDDED_TARGETS:
         return Connection("127.0.0.1", http_port(), "default", "", False)
     return Connection(
         host=os.environ["CLICKHOUSE_HOST"],

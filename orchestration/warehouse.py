@@ -77,13 +77,15 @@ class Status:
         return f"warehouse running, pid {self.pid}, HTTP {self.http_port}, native TCP {self.tcp_port}, {health} (directory {root})"
 
 
-def config_xml(data_dir: Path, http_port: int, tcp_port: int, users_file: Path | None = None) -> str:
+def config_xml(data_dir: Path, http_port: int, tcp_port: int, users_file: Path | None = None,
+               extra: str = "") -> str:
     """config.xml for the server: loopback only, ClickHouse's ports, a query log for usage figures, and
-    the users of users.xml (the pipeline's `default` and the read-only BI user, bi_access.py)."""
+    the users of users.xml (the pipeline's `default` and the read-only BI user, bi_access.py).
+    `extra` is more configuration, such as the <remote_servers> of orchestration/shards.py."""
     users = (f"\n    <user_directories><users_xml><path>{escape(str(users_file))}</path></users_xml></user_directories>"
              if users_file else "")
     return f"""<clickhouse>
-    <path>{escape(str(data_dir))}/</path>{users}
+    <path>{escape(str(data_dir))}/</path>{users}{extra}
     <listen_host>127.0.0.1</listen_host>
     <http_port>{http_port}</http_port>
     <tcp_port>{tcp_port}</tcp_port>
@@ -177,7 +179,8 @@ def _take_lock(layout: Layout) -> int:
     return fd
 
 
-def start(root: Path, http_port: int, tcp_port: int, timeout: float = START_TIMEOUT_SECONDS) -> Status:
+def start(root: Path, http_port: int, tcp_port: int, timeout: float = START_TIMEOUT_SECONDS,
+          extra_config: str = "") -> Status:
     """Start the server on root unless it already runs there; return once it answers /ping."""
     layout = Layout(root)
     current = status(root)
@@ -191,7 +194,7 @@ def start(root: Path, http_port: int, tcp_port: int, timeout: float = START_TIME
         layout.data.mkdir(exist_ok=True)
         layout.users.write_text(bi_access.users_xml(bi_access.password()))
         layout.users.chmod(0o600)
-        layout.config.write_text(config_xml(layout.data, http_port, tcp_port, layout.users))
+        layout.config.write_text(config_xml(layout.data, http_port, tcp_port, layout.users, extra_config))
         with open(layout.log_file, "ab") as log:
             process = subprocess.Popen(
                 [*SERVER_COMMAND, "--config-file", str(layout.config)],

@@ -1,8 +1,9 @@
 {#- Which runs BI sees. A run is published by one row in tag_store.publish_log, written only after
     its checks passed. The views in `tags` select store rows through these macros, so every
     published table switches to a new run with that one insert, and an unpublished or failed run is
-    never visible. Each returns a subquery of (as_of, run_id) pairs for `(as_of, run_id) in ...`,
-    which also lets ClickHouse skip the other as_of partitions. -#}
+    never visible. Each returns a subquery of (as_of, run_id) pairs for `(as_of, run_id) in ...`
+    (`global in` over the table sharded on a cluster, macros/cluster/cluster.sql), which also lets ClickHouse
+    skip the other as_of partitions. -#}
 
 {#- The run BI reads now: the latest published run of the latest as_of (a backfill of an older
     as_of does not replace tonight's tags). -#}

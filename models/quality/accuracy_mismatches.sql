@@ -8,7 +8,7 @@ with built as (
     select customer_id, tag_key, tag_value
     from {{ ref('tag_snapshots') }}
     where run_id = {{ run_id() }}
-      and customer_id in (select customer_id from {{ ref('accuracy_sample_features') }})
+      and customer_id global in (select customer_id from {{ ref('accuracy_sample_features') }})
       and tag_key in ({{ "'" ~ (checked | join("', '")) ~ "'" if checked else "''" }})
 ),
 

@@ -2,4 +2,4 @@
     dropped by the publish step after the retention period. -#}
 select as_of, customer_id, tag_key, tag_value
 from {{ ref('tag_snapshots') }}
-where (as_of, run_id) in {{ published_run_per_as_of() }}
+where (as_of, run_id) global in {{ published_run_per_as_of() }}

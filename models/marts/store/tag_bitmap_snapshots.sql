@@ -10,6 +10,6 @@ select
     groupBitmapState(customer_index.customer_index) as members,
     count() as member_count
 from {{ ref('tag_snapshots') }} as tagged
-inner join {{ ref('customer_index') }} as customer_index on customer_index.customer_id = tagged.customer_id
+global inner join {{ ref('customer_index') }} as customer_index on customer_index.customer_id = tagged.customer_id
 where tagged.run_id = {{ run_id() }}
 group by as_of, tag_key, tag_value

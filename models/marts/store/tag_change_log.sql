@@ -5,7 +5,7 @@
 with both_runs as (
     select customer_id, tag_key, tag_value, run_id = {{ run_id() }} as is_current
     from {{ ref('tag_snapshots') }}
-    where run_id = {{ run_id() }} or (as_of, run_id) in {{ previous_published_run() }}
+    where run_id = {{ run_id() }} or (as_of, run_id) global in {{ previous_published_run() }}
 ),
 
 {#- a GROUP BY rather than a full join: one pass, and '' (never a stored value) means absent -#}
