@@ -47,8 +47,8 @@ def published(client) -> dict[str, list]:
         "customer_tags": client.query(
             "SELECT count(), sum(cityHash64(customer_id, tag_key, tag_value)) FROM tags.customer_tags").result_rows,
         "tag_bitmaps": client.query(
-            "SELECT tag_key, tag_value, member_count, bitmapCardinality(members) "
-            "FROM tags.tag_bitmaps ORDER BY tag_key, tag_value").result_rows,
+            "SELECT tag_key, tag_value, member_count, bitmapCardinality(members), "
+            "cityHash64(arraySort(bitmapToArray(members))) FROM tags.tag_bitmaps ORDER BY tag_key, tag_value").result_rows,
         "tag_catalog": client.query(
             "SELECT tag_key, member_count, coverage FROM tags.tag_catalog ORDER BY tag_key").result_rows,
         "audience_sizes": client.query(

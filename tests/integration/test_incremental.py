@@ -28,14 +28,16 @@ COMPARED_TABLES = [
 
 
 def checksums(client) -> dict[str, tuple]:
-    """Row count and an order-independent hash of every row of each compared table."""
+    """Row count and an order-independent hash of every row of each compared table. A bitmap is hashed
+    as its sorted members: the bytes of a small bitmap state keep the order rows were aggregated in."""
     found = {}
     for table in COMPARED_TABLES:
         database, name = table.split(".")
-        columns = [r[0] for r in client.query(
-            "SELECT name FROM system.columns WHERE database = %(d)s AND table = %(t)s ORDER BY position",
-            parameters={"d": database, "t": name}).result_rows if r[0] not in BUILD_TIME_COLUMNS]
-        row = ", ".join(f"`{c}`" for c in columns)
+        columns = [f"arraySort(bitmapToArray(`{column}`))" if kind.startswith("AggregateFunction(groupBitmap")
+                   else f"`{column}`" for column, kind in client.query(
+            "SELECT name, type FROM system.columns WHERE database = %(d)s AND table = %(t)s ORDER BY position",
+            parameters={"d": database, "t": name}).result_rows if column not in BUILD_TIME_COLUMNS]
+        row = ", ".join(columns)
         found[table] = client.query(f"SELECT count(), sum(cityHash64(toString(tuple({row})))) FROM {table}").result_rows[0]
     return found
 
