@@ -36,15 +36,10 @@ def dbt_target() -> str:
 EMBEDDED_TARGETS = ("local", "two_shards")
 
 
-def cluster_name() -> str:
-    """The cluster of the `cluster` and `two_shards` targets (as profiles.yml reads it)."""
-    return os.environ.get("CLICKHOUSE_CLUSTER", "tags_cluster")
-
-
 def on_cluster_ddl() -> bool:
-    """Whether DDL on sharded tables runs ON CLUSTER: on a real cluster, not on the embedded two shards
-    (no Keeper there), as macros/cluster/cluster.sql decides for dbt."""
-    return dbt_target() == "cluster"
+    """Whether DDL on sharded tables runs ON CLUSTER: everywhere but on the embedded two shards (no
+    Keeper there), the same rule as cluster_ddl_enabled() in macros/cluster/cluster.sql for dbt."""
+    return dbt_target() != "two_shards"
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from collections.abc import Iterator
@@ -22,6 +23,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@contextlib.contextmanager
+def environment(**variables: str) -> Iterator[None]:
+    """Set environment variables for a while, then put back what was there (or nothing)."""
+    saved = {key: os.environ.get(key) for key in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 @dataclass(frozen=True)
 class Server:
     root: Path
@@ -38,18 +54,12 @@ class Server:
 def server(tmp_path_factory) -> Iterator[Server]:
     """A server on free ports with its own data directory, pointed at by the environment (dbt too)."""
     instance = Server(tmp_path_factory.mktemp("warehouse"), free_port(), free_port())
-    saved = {key: os.environ.get(key) for key in instance.env()}
-    os.environ.update(instance.env())
-    warehouse.start(instance.root, instance.http_port, instance.tcp_port)
-    try:
-        yield instance
-    finally:
-        warehouse.stop(instance.root)
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with environment(**instance.env()):
+        warehouse.start(instance.root, instance.http_port, instance.tcp_port)
+        try:
+            yield instance
+        finally:
+            warehouse.stop(instance.root)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The cluster targets: the DDL dbt would send to a real cluster, and a real run on two shards.
+"""The cluster targets: the configuration dbt resolves for a real cluster, and a real run on two shards.
 
 A real cluster (target `cluster`) cannot run here: the embedded engine has no Keeper, so it refuses
 ON CLUSTER and Replicated engines. Its configuration is tested as dbt parses it. The sharding itself
@@ -10,35 +10,20 @@ the same data on one server.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
 from orchestration import catalog, db, demo, refresh, shards, warehouse
+from orchestration.project import DBT_EXECUTABLE
 from orchestration.settings import PROJECT_DIR
-from tests.conftest import BI_TEST_PASSWORD, free_port
+from tests.conftest import BI_TEST_PASSWORD, environment, free_port
 from tests.integration.known import AS_OF
 
 CUSTOMERS = 3_000
 CLUSTER = "tags_cluster"
-
-
-@contextlib.contextmanager
-def environment(**variables):
-    saved = {key: os.environ.get(key) for key in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def published(client) -> dict[str, list]:
@@ -129,8 +114,7 @@ def test_a_rerun_on_two_shards_replaces_the_published_run_and_cleans_what_it_can
 def test_the_cluster_target_shards_by_customer_and_replicates_the_store():
     """The `cluster` target as dbt parses it (no server needed: parsing resolves every config)."""
     env = {**os.environ, "DBT_TARGET": "cluster", "CLICKHOUSE_CLUSTER": CLUSTER}
-    dbt = os.path.join(os.path.dirname(sys.executable), "dbt")
-    subprocess.run([dbt, "parse", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+    subprocess.run([DBT_EXECUTABLE, "parse", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
                     "--target-path", "target/cluster"], env=env, cwd=PROJECT_DIR, capture_output=True, check=True)
     nodes = {node["name"]: node for node in json.loads(
         (PROJECT_DIR / "target" / "cluster" / "manifest.json").read_text())["nodes"].values()
