@@ -14,7 +14,7 @@ from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 
 from orchestration import catalog, catalog_sync, dbt_runner, hygiene, incremental, publish, report, settings
 from orchestration.project import PROJECT
-from orchestration.resources import WarehouseResource
+from orchestration.resources import RefreshLock, WarehouseResource
 from orchestration.translator import TagTranslator
 
 AS_OF_TAG = "as_of"
@@ -51,7 +51,7 @@ def check_catalog() -> list[catalog.CatalogRow]:
 
 
 @dbt_assets(manifest=PROJECT.manifest_path, project=PROJECT, dagster_dbt_translator=TagTranslator())
-def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, refresh_lock: RefreshLock):
     check_catalog()
     publish.retention_days()  # a bad TAG_HISTORY_RETENTION_DAYS stops the run before anything is built
     client = warehouse.client(context)
@@ -80,7 +80,7 @@ STORE_MODELS = (*publish.STORE_TABLES, "customer_profile", "customer_index")
     description="Makes this run what BI reads in `tags` and `audiences`: one row in tag_store.publish_log "
                 "switches every published view at once, and the wide profile is swapped in (orchestration/publish.py).",
 )
-def published_tags(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def published_tags(context: AssetExecutionContext, warehouse: WarehouseResource, refresh_lock: RefreshLock) -> dg.MaterializeResult:
     as_of = run_as_of(context)
     done = publish.publish(warehouse.client(context), run_id_of(context), as_of)
     return dg.MaterializeResult(metadata={
@@ -91,7 +91,7 @@ def published_tags(context: AssetExecutionContext, warehouse: WarehouseResource)
 @dg.asset(group_name="quality", deps=[published_tags],
           description="Catalog hygiene of the published run (kept in quality.hygiene) and the HTML quality report "
                       "(reports/quality/index.html).")
-def quality_report(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def quality_report(context: AssetExecutionContext, warehouse: WarehouseResource, refresh_lock: RefreshLock) -> dg.MaterializeResult:
     client = warehouse.client(context)
     rows = catalog.load()
     figures = hygiene.measure(client, rows, run_as_of(context))

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from orchestration import (accounting, audiences, bi_access, catalog, catalog_sync, db, dbt_runner, demo, loader, manual_tags, publish,
-                           refresh, settings, warehouse)
+                           refresh, refresh_lock, settings, warehouse)
 
 app = typer.Typer(help="Customer tags on ClickHouse: dbt models, refreshed and checked nightly.", no_args_is_help=True)
 warehouse_app = typer.Typer(help="The embedded ClickHouse server on loopback.", no_args_is_help=True)
@@ -34,7 +34,7 @@ console = Console()
 
 AsOf = Annotated[str, typer.Option("--as-of", help="Date the run is computed as of, YYYY-MM-DD (default today).")]
 KNOWN_ERRORS = (warehouse.WarehouseError, db.WarehouseUnreachable, loader.LoadError, dbt_runner.DbtFailed,
-                publish.PublishError, ValueError)  # ValueError covers expression, export and catalog errors
+                publish.PublishError, refresh_lock.RefreshRunning, ValueError)  # ValueError covers expression, export and catalog errors
 Expression = Annotated[str, typer.Argument(help="Tags combined with and / or / not, e.g. \"vip and not churn_risk\".")]
 Format = Annotated[str, typer.Option("--format", help="csv or parquet.")]
 
@@ -135,10 +135,11 @@ def demo_command(
             progress.console.print(f"  {label:<48} {seconds:6.2f} s")
 
         try:
-            if next_day:
-                counts = demo.append_day(db.client(), seed, day, progress=step)
-            else:
-                counts = demo.generate(db.client(), customers, seed, day, progress=step)
+            with refresh_lock.held("tags demo"):  # replacing raw under a running refresh would break its accounting
+                if next_day:
+                    counts = demo.append_day(db.client(), seed, day, progress=step)
+                else:
+                    counts = demo.generate(db.client(), customers, seed, day, progress=step)
         except KNOWN_ERRORS as exc:
             _fail(str(exc))
     done = f"one more day ({day}) appended" if next_day else f"demo data for {customers:,} customers"
@@ -169,13 +170,14 @@ def refresh_command(
     day = _as_of(as_of)
     rows = _valid_catalog()
     try:
-        client = db.client()
-        client.command("SELECT 1")
-        for change in refresh.prepare(rows, day):
-            console.print(f"  catalog sync: {change}")
-        started = time.perf_counter()
-        console.print(f"nightly job as of {day}{', full rebuild' if full else ''} (in this process; dbt output follows)")
-        outcome = refresh.run(day, select, rows, full=full)
+        client = db.connect(on_retry=console.print)
+        # held from the catalog sync (it rewrites dbt files) to the end of the job
+        with refresh_lock.held("tags refresh"):
+            for change in refresh.prepare(rows, day):
+                console.print(f"  catalog sync: {change}")
+            started = time.perf_counter()
+            console.print(f"nightly job as of {day}{', full rebuild' if full else ''} (in this process; dbt output follows)")
+            outcome = refresh.run(day, select, rows, full=full)
     except KNOWN_ERRORS as exc:
         _fail(str(exc))
     elapsed = time.perf_counter() - started

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Callable
+
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import OperationalError
@@ -11,6 +15,37 @@ from orchestration import settings
 
 class WarehouseUnreachable(RuntimeError):
     pass
+
+
+# Transient warehouse trouble (a restart, a dropped connection) is retried this many times, waiting
+# WAREHOUSE_RETRY_SECONDS (default 5), then twice and four times that; then it fails naming the server.
+WAREHOUSE_RETRIES = 3
+
+
+def retry_waits() -> list[float]:
+    """Seconds to wait before each retry: 5, 10, 20 by default."""
+    value = os.environ.get("WAREHOUSE_RETRY_SECONDS", "5")
+    try:
+        base = float(value)
+    except ValueError:
+        raise ValueError(f"WAREHOUSE_RETRY_SECONDS must be a number of seconds, got {value!r}") from None
+    return [base * 2 ** attempt for attempt in range(WAREHOUSE_RETRIES)]
+
+
+def connect(on_retry: Callable[[str], None] = lambda message: None, **session_settings) -> Client:
+    """A client of a warehouse that answers, retried with backoff (retry_waits); else WarehouseUnreachable."""
+    waits = retry_waits()
+    for attempt, wait in enumerate([*waits, None]):
+        try:
+            connected = client(**session_settings)
+            connected.command("SELECT 1")
+            return connected
+        except (WarehouseUnreachable, OperationalError) as exc:
+            if wait is None:
+                raise WarehouseUnreachable(f"{exc} (gave up after {len(waits)} retries)") from None
+            on_retry(f"warehouse unreachable; retry {attempt + 1} of {len(waits)} in {wait:g} s")
+            time.sleep(wait)
+    raise AssertionError("unreachable")
 
 
 def client(**session_settings) -> Client:

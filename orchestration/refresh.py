@@ -82,6 +82,9 @@ def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow]
         if event.is_step_failure:
             error = event.step_failure_data.error
             failures.append(f"{event.step_key}: {error.message.strip() if error else 'failed'}")
+        elif event.event_type == dg.DagsterEventType.RESOURCE_INIT_FAILURE:  # e.g. the refresh lock is taken
+            error = getattr(event.event_specific_data, "error", None)
+            failures.append(f"resources: {error.message.strip() if error else event.message}")
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             checks.append(CheckOutcome(evaluation.asset_key.to_user_string(), evaluation.check_name, evaluation.passed,

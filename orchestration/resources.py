@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import dagster as dg
 from clickhouse_connect.driver.client import Client
 from dagster_dbt import DbtCliResource
 
-from orchestration import db
+from orchestration import db, refresh_lock
 from orchestration.project import DBT_EXECUTABLE, PROJECT
-
-# Transient warehouse trouble (a restart, a dropped connection) is retried this many times, waiting
-# 5, 10, 20 s; then the step fails saying which warehouse it could not reach.
-WAREHOUSE_RETRIES = 3
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -25,13 +23,23 @@ class WarehouseResource(dg.ConfigurableResource):
             return client
         except Exception as exc:  # noqa: BLE001 - anything that stops us talking to the server
             retry = getattr(context, "op_execution_context", context).retry_number
-            if retry < WAREHOUSE_RETRIES:
-                wait = 5 * 2 ** retry
-                context.log.warning(f"warehouse unreachable ({exc}); retry {retry + 1} of {WAREHOUSE_RETRIES} in {wait} s")
-                raise dg.RetryRequested(max_retries=WAREHOUSE_RETRIES, seconds_to_wait=wait) from exc
-            raise dg.Failure(description=f"the warehouse is unreachable after {WAREHOUSE_RETRIES} retries: {exc}") from exc
+            waits = db.retry_waits()  # the policy of db.connect, as Dagster retries so the UI shows them
+            if retry < len(waits):
+                context.log.warning(f"warehouse unreachable ({exc}); retry {retry + 1} of {len(waits)} in {waits[retry]:g} s")
+                raise dg.RetryRequested(max_retries=len(waits), seconds_to_wait=waits[retry]) from exc
+            raise dg.Failure(description=f"the warehouse is unreachable after {len(waits)} retries: {exc}") from exc
+
+
+class RefreshLock(dg.ConfigurableResource):
+    """The warehouse's refresh lock (refresh_lock.py), held from the run's start to its end: the nightly
+    job runs in one process (in_process_executor), so resources live as long as the run."""
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext):
+        with refresh_lock.held(context.run.run_id if context.run else "unknown"):
+            yield self
 
 
 def resources() -> dict:
     dbt = DbtCliResource(project_dir=PROJECT, dbt_executable=DBT_EXECUTABLE)
-    return {"dbt": dbt, "warehouse": WarehouseResource()}
+    return {"dbt": dbt, "warehouse": WarehouseResource(), "refresh_lock": RefreshLock()}

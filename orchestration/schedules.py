@@ -12,7 +12,8 @@ JOB_NAME = "nightly_refresh"
 
 
 def nightly_job() -> dg.UnresolvedAssetJobDefinition:
-    return dg.define_asset_job(JOB_NAME, selection=dg.AssetSelection.all(),
+    # In one process, so the refresh lock (a resource) is held from the first step to the last.
+    return dg.define_asset_job(JOB_NAME, selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor,
                                description="Staging, features, every catalog tag, outputs, quality checks, publish.")
 
 

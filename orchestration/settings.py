@@ -68,10 +68,14 @@ def connection() -> Connection:
 
 
 def parse_as_of(value: str | None) -> dt.date:
-    """The as_of date of a run: an ISO date, default today."""
+    """The as_of date of a run: an ISO date, default today, at most tomorrow (a time zone ahead)."""
     if value is None or value == "":
         return dt.date.today()
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"as_of must be a date written YYYY-MM-DD, got {value!r}") from None
+    if day > dt.date.today() + dt.timedelta(days=1):
+        # every window would count days that have not happened yet (days since the last order, ...)
+        raise ValueError(f"as_of {day} is in the future (today is {dt.date.today()}): tags are computed as of a day that has begun")
+    return day

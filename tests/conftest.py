@@ -65,3 +65,36 @@ def server(tmp_path_factory) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def client(server):
     return db.client()
+
+
+# Columns that record when a row was built, not what it says.
+BUILD_TIME_COLUMNS = {"_staged_at", "_staged_through", "_products_fingerprint"}
+
+
+def table_checksums(client, tables: list[str]) -> dict[str, tuple]:
+    """Row count and an order-independent hash of every row of each table. A bitmap is hashed as its
+    sorted members: the bytes of a small bitmap state keep the order rows were aggregated in."""
+    found = {}
+    for table in tables:
+        database, name = table.split(".")
+        columns = [f"arraySort(bitmapToArray(`{column}`))" if kind.startswith("AggregateFunction(groupBitmap")
+                   else f"`{column}`" for column, kind in client.query(
+            "SELECT name, type FROM system.columns WHERE database = %(d)s AND table = %(t)s ORDER BY position",
+            parameters={"d": database, "t": name}).result_rows if column not in BUILD_TIME_COLUMNS]
+        row = ", ".join(columns)
+        found[table] = client.query(f"SELECT count(), sum(cityHash64(toString(tuple({row})))) FROM {table}").result_rows[0]
+    return found
+
+
+def published_state(client) -> dict[str, object]:
+    """What BI sees now, whole: the current run, its long table, its catalog, the profile and the audiences."""
+    def rows(sql: str) -> list[tuple]:
+        return client.query(sql).result_rows
+    return {
+        "runs": rows("SELECT run_id, as_of FROM tag_store.publish_log ORDER BY published_at"),
+        "tags": rows("SELECT cityHash64(groupArray((customer_id, tag_key, tag_value))), count() "
+                     "FROM (SELECT * FROM tags.customer_tags ORDER BY ALL)"),
+        "catalog": rows("SELECT tag_key, member_count FROM tags.tag_catalog ORDER BY tag_key"),
+        "profile": rows("SELECT count(), sum(vip) FROM tags.customer_profile"),
+        "audiences": rows("SELECT audience_key, member_count FROM audiences.audience_catalog ORDER BY audience_key"),
+    }

@@ -13,11 +13,10 @@ import datetime as dt
 import pytest
 
 from orchestration import catalog, demo, incremental, refresh
+from tests.conftest import table_checksums
 from tests.integration.known import AS_OF
 
 CUSTOMERS = 10_000
-# columns that record when a row was built, not what it says
-BUILD_TIME_COLUMNS = {"_staged_at", "_staged_through", "_products_fingerprint"}
 COMPARED_TABLES = [
     "staging.base_orders", "staging.base_order_items", "staging.base_events",
     "features.int_customer_daily_orders", "features.int_customer_daily_categories",
@@ -28,18 +27,7 @@ COMPARED_TABLES = [
 
 
 def checksums(client) -> dict[str, tuple]:
-    """Row count and an order-independent hash of every row of each compared table. A bitmap is hashed
-    as its sorted members: the bytes of a small bitmap state keep the order rows were aggregated in."""
-    found = {}
-    for table in COMPARED_TABLES:
-        database, name = table.split(".")
-        columns = [f"arraySort(bitmapToArray(`{column}`))" if kind.startswith("AggregateFunction(groupBitmap")
-                   else f"`{column}`" for column, kind in client.query(
-            "SELECT name, type FROM system.columns WHERE database = %(d)s AND table = %(t)s ORDER BY position",
-            parameters={"d": database, "t": name}).result_rows if column not in BUILD_TIME_COLUMNS]
-        row = ", ".join(columns)
-        found[table] = client.query(f"SELECT count(), sum(cityHash64(toString(tuple({row})))) FROM {table}").result_rows[0]
-    return found
+    return table_checksums(client, COMPARED_TABLES)
 
 
 def night(client, day: dt.date, full: bool) -> refresh.RefreshOutcome:

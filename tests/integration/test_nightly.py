@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from orchestration import catalog, demo, refresh
+from tests.conftest import published_state
 from tests.integration.known import AS_OF
 
 DAY_2 = AS_OF + dt.timedelta(days=1)
@@ -21,17 +22,6 @@ TAGS_COMMAND = str(Path(sys.executable).with_name("tags"))
 
 def rows(client, sql: str) -> list[tuple]:
     return client.query(sql).result_rows
-
-
-def published(client) -> dict[str, object]:
-    """What BI sees now, whole: the current run, its long table and its catalog."""
-    return {
-        "runs": rows(client, "SELECT run_id, as_of FROM tag_store.publish_log ORDER BY published_at"),
-        "tags": rows(client, "SELECT cityHash64(groupArray((customer_id, tag_key, tag_value))), count() "
-                             "FROM (SELECT * FROM tags.customer_tags ORDER BY ALL)"),
-        "catalog": rows(client, "SELECT tag_key, member_count FROM tags.tag_catalog ORDER BY tag_key"),
-        "profile": rows(client, "SELECT count(), sum(vip) FROM tags.customer_profile"),
-    }
 
 
 def run(day: dt.date, select: list[str] | None = None) -> refresh.RefreshOutcome:
@@ -71,7 +61,7 @@ def test_freshness_is_the_delay_from_the_newest_fact_to_publishing(first_night, 
 
 
 def test_a_killed_refresh_leaves_the_published_tags_whole_and_the_next_run_succeeds(first_night, client):
-    before = published(client)
+    before = published_state(client)
     process = subprocess.Popen([TAGS_COMMAND, "refresh", "--as-of", DAY_2.isoformat()], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
     for line in process.stdout:  # kill it in the middle of building the tag models
@@ -81,7 +71,7 @@ def test_a_killed_refresh_leaves_the_published_tags_whole_and_the_next_run_succe
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL
-    assert published(client) == before
+    assert published_state(client) == before
 
     outcome = run(DAY_2)
     assert outcome.success and outcome.published, outcome.failures
@@ -115,7 +105,7 @@ def test_stability_and_drift_of_the_second_night_match_hand_computed_values(firs
 
 
 def test_a_rule_change_that_halves_a_tag_fails_its_blocking_check_and_publishes_nothing(first_night, client):
-    before = published(client)
+    before = published_state(client)
     # vip_diamond blocks on stability: raise its threshold to the members' median lifetime spend
     median = rows(client, "SELECT median(spend_total) FROM features.customer_features WHERE spend_total > 20000")[0][0]
     client.command(f"ALTER TABLE catalog.tag_catalog UPDATE params = 'min_spend_total={median:.2f}' "
@@ -131,11 +121,11 @@ def test_a_rule_change_that_halves_a_tag_fails_its_blocking_check_and_publishes_
     assert [(c.asset, c.check, c.blocking) for c in failed] == [("tag_models/tag_vip_diamond", "stability", True)]
     assert 0.4 < failed[0].metadata["observed"] < 0.6
     assert "share of its customers whose value changed 0.5" in failed[0].metadata["message"]
-    assert published(client) == before
+    assert published_state(client) == before
 
 
 def test_a_bug_between_staging_and_tags_is_caught_by_the_independent_path(first_night, client):
-    before = published(client)
+    before = published_state(client)
     # the bug: the per-day order model counts every order twice
     client.command("ALTER TABLE features.int_customer_daily_orders UPDATE orders = orders * 2 WHERE 1",
                    settings={"mutations_sync": 1})
@@ -148,7 +138,7 @@ def test_a_bug_between_staging_and_tags_is_caught_by_the_independent_path(first_
     customer = message.split(": ", 1)[1].split(":")[0]
     assert rows(client, f"SELECT count() FROM quality.accuracy_mismatches WHERE customer_id = '{customer}' "
                         "AND tag_key = 'loyal_customer'")[0][0] == 1
-    assert published(client) == before
+    assert published_state(client) == before
 
 
 def test_hygiene_figures_match_hand_computed_ones(first_night, client):
