@@ -25,6 +25,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import FileLock
+
 from orchestration import catalog, catalog_sync
 from orchestration.settings import PROJECT_DIR
 
@@ -198,17 +200,20 @@ def validate(tag_figures: list[TagFigures], rows: list[catalog.CatalogRow], run_
     frame = pd.DataFrame([{f"{f.tag_key}__{name}": getattr(f, name) for f in tag_figures
                            for name in ("coverage", "psi", "changed_share", "mismatches")}]).astype("float64")
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
-    context = gx.get_context(mode="file", project_root_dir=REPORT_DIR)
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    batch = (context.data_sources.add_or_update_pandas("tag_store")
-             .add_dataframe_asset("tag_figures").add_batch_definition_whole_dataframe("run"))
-    suite = context.suites.add_or_update(build_suite(rows))
-    definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name="tag_quality", data=batch, suite=suite))
-    checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
-        name="nightly", validation_definitions=[definition],
-        actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")]))
-    outcome = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=run_name))
+    # One GX project per checkout: refreshes of two warehouses from one checkout take turns in it
+    # (its suite and checkpoint stores are files that a concurrent add_or_update would corrupt).
+    with FileLock(REPORT_DIR / "gx.lock"):
+        context = gx.get_context(mode="file", project_root_dir=REPORT_DIR)
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        batch = (context.data_sources.add_or_update_pandas("tag_store")
+                 .add_dataframe_asset("tag_figures").add_batch_definition_whole_dataframe("run"))
+        suite = context.suites.add_or_update(build_suite(rows))
+        definition = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name="tag_quality", data=batch, suite=suite))
+        checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
+            name="nightly", validation_definitions=[definition],
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")]))
+        outcome = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=run_name))
     figures_of = {f.tag_key: f for f in tag_figures}
     results = []
     for validation in outcome.run_results.values():

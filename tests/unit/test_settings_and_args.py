@@ -18,6 +18,46 @@ def test_bad_as_of_is_a_clear_error(bad):
         settings.parse_as_of(bad)
 
 
+def test_an_as_of_after_tomorrow_is_refused_tomorrow_is_not():
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    assert settings.parse_as_of(tomorrow.isoformat()) == tomorrow  # a time zone ahead of this machine
+    later = tomorrow + dt.timedelta(days=1)
+    with pytest.raises(ValueError, match=f"as_of {later} is in the future"):
+        settings.parse_as_of(later.isoformat())
+
+
+def test_the_refresh_lock_is_reentrant_here_and_refuses_another_process(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from orchestration import refresh_lock
+
+    monkeypatch.setenv("DBT_TARGET", "local")
+    monkeypatch.setenv("WAREHOUSE_DIR", str(tmp_path))
+    other = [sys.executable, "-c", "from orchestration import refresh_lock\nwith refresh_lock.held('other'): pass"]
+    with refresh_lock.held("first") as path:
+        with refresh_lock.held("inner"):  # tags refresh holds it, then the job's resource takes it again
+            assert "run first" in path.read_text()
+        refused = subprocess.run(other, capture_output=True, text=True, cwd=settings.PROJECT_DIR)
+        assert refused.returncode == 1
+        assert "another refresh is writing to the warehouse at http://default@127.0.0.1" in refused.stderr
+        assert "run first" in refused.stderr and f"lock {path}" in refused.stderr
+    assert subprocess.run(other, cwd=settings.PROJECT_DIR).returncode == 0  # released
+    assert path.read_text() == ""
+
+
+def test_retry_waits_double_from_the_configured_base(monkeypatch):
+    from orchestration import db
+
+    monkeypatch.delenv("WAREHOUSE_RETRY_SECONDS", raising=False)
+    assert db.retry_waits() == [5, 10, 20]
+    monkeypatch.setenv("WAREHOUSE_RETRY_SECONDS", "0.5")
+    assert db.retry_waits() == [0.5, 1, 2]
+    monkeypatch.setenv("WAREHOUSE_RETRY_SECONDS", "soon")
+    with pytest.raises(ValueError, match="WAREHOUSE_RETRY_SECONDS must be a number of seconds, got 'soon'"):
+        db.retry_waits()
+
+
 def test_dbt_args_carry_as_of_and_selectors():
     args = dbt_runner.dbt_args("build", dt.date(2026, 11, 23), ["stg_orders", "tag:daily"])
     assert args[0] == "build"
