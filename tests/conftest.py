@@ -50,16 +50,23 @@ class Server:
                 "TAGS_BI_PASSWORD": BI_TEST_PASSWORD}
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[Server]:
-    """A server on free ports with its own data directory, pointed at by the environment (dbt too)."""
-    instance = Server(tmp_path_factory.mktemp("warehouse"), free_port(), free_port())
+@contextlib.contextmanager
+def running_server(root: Path) -> Iterator[Server]:
+    """A server on free ports with its data in root, pointed at by the environment (dbt too)."""
+    instance = Server(root, free_port(), free_port())
     with environment(**instance.env()):
         warehouse.start(instance.root, instance.http_port, instance.tcp_port)
         try:
             yield instance
         finally:
             warehouse.stop(instance.root)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Server]:
+    """A server of the test module's own, in a temporary directory."""
+    with running_server(tmp_path_factory.mktemp("warehouse")) as instance:
+        yield instance
 
 
 @pytest.fixture(scope="module")

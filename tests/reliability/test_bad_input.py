@@ -279,7 +279,7 @@ def test_bad_raw_rows_are_rejected_with_their_reason_and_every_row_is_accounted_
         f"BAD-O6,{c},{at},paid,5.00,{at},,,,web\n",  # an exact duplicate: one version wins
     ]))
     (tmp_path / "order_items.csv").write_text(ITEMS_HEADER + "".join([
-        f"BAD-O6,{p},0,10.00\n", f"NO-ORDER,{p},1,10.00\n", f"BAD-O6,NO-PRODUCT,1,10.00\n", f"BAD-O6,{p},1,\n",
+        f"BAD-O6,{p},0,10.00\n", f"NO-ORDER,{p},1,10.00\n", "BAD-O6,NO-PRODUCT,1,10.00\n", f"BAD-O6,{p},1,\n",
         f"BAD-O6,{p},1,-1.00\n"]))
     (tmp_path / "events.csv").write_text(
         "customer_id,event_at,event_type,channel,campaign_id,product_category,message_id\n"

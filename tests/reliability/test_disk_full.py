@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from orchestration import catalog, db, demo, refresh, warehouse
-from tests.conftest import Server, environment, free_port, published_state
+from tests.conftest import published_state, running_server
 from tests.integration.known import AS_OF
 from tests.reliability.conftest import assert_clear_error, record, tags_cli
 
@@ -35,13 +35,8 @@ def small_disk(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(small_disk):
-    instance = Server(small_disk / "warehouse", free_port(), free_port())
-    with environment(**instance.env()):
-        warehouse.start(instance.root, instance.http_port, instance.tcp_port)
-        try:
-            yield instance
-        finally:
-            warehouse.stop(instance.root)
+    with running_server(small_disk / "warehouse") as instance:
+        yield instance
 
 
 def fill(directory: Path) -> Path:

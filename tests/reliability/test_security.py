@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 import subprocess
-from pathlib import Path
 
 import clickhouse_connect
 import pytest
