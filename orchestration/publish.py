@@ -3,14 +3,17 @@
 dbt writes every run's outputs to the tag store (database tag_store) as rows carrying the run's
 id, and the wide profile to tag_build. Nothing there is visible to BI: the tables in `tags` are
 views over the *published* runs (macros/publish/published_runs.sql). Publishing is, in order:
-1. swap tag_build.customer_profile into tags.customer_profile (EXCHANGE TABLES, atomic);
-2. one INSERT of (run_id, as_of) into tag_store.publish_log: from that instant customer_tags,
-   tag_bitmaps, tag_catalog, tag_history, tag_changes, catalog_changes and the audiences all read
-   the new run together, so a BI query never joins tonight's catalog with yesterday's tags;
+1. one INSERT of (run_id, as_of, published_at) into tag_store.publish_log, published_at the next
+   whole second but one: from that instant customer_tags, tag_bitmaps, tag_catalog, tag_history,
+   tag_changes, catalog_changes and the audiences all read the new run together, in every query
+   that starts from then on, so a BI query never joins tonight's catalog with yesterday's tags;
+2. once that instant has passed, swap tag_build.customer_profile into tags.customer_profile
+   (EXCHANGE TABLES, atomic);
 3. housekeeping: the rows of runs nobody can see any more (failed, or superseded by a re-run of
    the same as_of) are deleted, and days older than the retention period are dropped.
-A run that fails or is killed before step 2 leaves the published tags as they were. The profile
-is the one table swapped rather than versioned (its columns follow the catalog); it carries as_of.
+A run that fails or is killed before step 1 leaves the published tags as they were. The profile
+is the one table swapped rather than versioned (its columns follow the catalog): it follows the
+others by the few milliseconds the swap takes, and carries as_of to tell.
 One refresh writes at a time (the warehouse lock and the single Dagster job see to that).
 """
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import time
 from dataclasses import dataclass
 
 from orchestration import settings, shards
@@ -71,10 +75,15 @@ def publish(client, run_id: str, as_of: dt.date, keep_days: int | None = None) -
     if profile_days and [row[0] for row in profile_days] != [as_of]:
         raise PublishError(f"tag_build.customer_profile is as of {profile_days}, not {as_of}: rebuild it first")
 
+    # The run counts from a whole second in the future (macros/publish/published_runs.sql): by then
+    # its row is there for every view a query reads, and queries that started earlier see none of it.
+    client.command("INSERT INTO tag_store.publish_log (run_id, as_of, published_at) SELECT %(run_id)s, %(as_of)s, "
+                   "toDateTime64(toStartOfSecond(now64(3)) + INTERVAL 2 SECOND, 3)", parameters=params)
+    while client.command("SELECT now64(3) < (SELECT published_at FROM tag_store.publish_log WHERE run_id = %(run_id)s)",
+                         parameters=params):
+        time.sleep(0.1)
     client.command("CREATE TABLE IF NOT EXISTS tags.customer_profile AS tag_build.customer_profile")
     client.command("EXCHANGE TABLES tag_build.customer_profile AND tags.customer_profile")
-    client.command("INSERT INTO tag_store.publish_log (run_id, as_of, published_at) "
-                   "SELECT %(run_id)s, %(as_of)s, now64(3)", parameters=params)
     removed = _remove_invisible_runs(client)
     dropped = _drop_days_past_retention(client, keep_days)
     return Published(run_id, as_of, removed, dropped)

@@ -3,22 +3,31 @@
     published table switches to a new run with that one insert, and an unpublished or failed run is
     never visible. Each returns a subquery of (as_of, run_id) pairs for `(as_of, run_id) in ...`
     (`global in` over the table sharded on a cluster, macros/cluster/cluster.sql), which also lets ClickHouse
-    skip the other as_of partitions. -#}
+    skip the other as_of partitions.
+    A run counts from its published_at, a whole second after its row was written, compared with
+    the start of the query (initialQueryStartTime(), the same in every view and subquery of one
+    query): each view reads publish_log for itself, so by the row's arrival alone a query joining
+    two views could see the new run in one and the old in the other. -#}
+
+{% macro _published() -%}
+    published_at <= initialQueryStartTime()
+{%- endmacro %}
 
 {#- The run BI reads now: the latest published run of the latest as_of (a backfill of an older
     as_of does not replace tonight's tags). -#}
 {% macro current_published_run() -%}
-    (select as_of, run_id from {{ ref('publish_log') }} order by as_of desc, published_at desc limit 1)
+    (select as_of, run_id from {{ ref('publish_log') }} where {{ _published() }}
+     order by as_of desc, published_at desc limit 1)
 {%- endmacro %}
 
 {#- One run per as_of, the latest published for it: the history BI sees. -#}
 {% macro published_run_per_as_of() -%}
-    (select as_of, argMax(run_id, published_at) from {{ ref('publish_log') }} group by as_of)
+    (select as_of, argMax(run_id, published_at) from {{ ref('publish_log') }} where {{ _published() }} group by as_of)
 {%- endmacro %}
 
 {#- The run this one is compared with: the latest published run of an earlier as_of. Re-running an
     as_of compares with the same run again, so a re-run gives the same changes. -#}
 {% macro previous_published_run() -%}
-    (select as_of, run_id from {{ ref('publish_log') }} where as_of < {{ as_of() }}
+    (select as_of, run_id from {{ ref('publish_log') }} where as_of < {{ as_of() }} and {{ _published() }}
      order by as_of desc, published_at desc limit 1)
 {%- endmacro %}
