@@ -215,6 +215,7 @@ def start(root: Path, http_port: int, tcp_port: int, timeout: float = START_TIME
             layout.pid_file.unlink(missing_ok=True)
             raise WarehouseError(f"warehouse server exited during start-up; last lines of {layout.log_file}:\n{_tail(layout.log_file)}")
         if ping(http_port):
+            _create_connection_database(http_port)
             return status(root)
         time.sleep(0.2)
     stop(root)
@@ -238,6 +239,19 @@ def stop(root: Path, timeout: float = STOP_TIMEOUT_SECONDS) -> bool:
             time.sleep(0.1)
     layout.pid_file.unlink(missing_ok=True)
     return True
+
+
+# The database dbt connects to on the embedded targets (profiles.yml `schema`): Atomic, unlike chDB's
+# own `default`, so that dbt-clickhouse swaps views and tables in atomically. Made here because on
+# two_shards dbt-clickhouse would create it ON CLUSTER, which the embedded engine cannot run.
+CONNECTION_DATABASE = "dbt_connection"
+
+
+def _create_connection_database(http_port: int) -> None:
+    request = urllib.request.Request(f"http://127.0.0.1:{http_port}/",
+                                     data=f"CREATE DATABASE IF NOT EXISTS {CONNECTION_DATABASE} ENGINE = Atomic".encode())
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
 
 
 def _package_root() -> str:
