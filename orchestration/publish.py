@@ -56,7 +56,7 @@ class Published:
 
 def current_run(client) -> tuple[str, dt.date] | None:
     """(run_id, as_of) of the run BI reads now (as macros/publish/published_runs.sql defines it), or None."""
-    rows = client.query("SELECT run_id, as_of FROM tag_store.publish_log "
+    rows = client.query("SELECT run_id, as_of FROM tag_store.publish_log WHERE published_at <= now64(3) "
                         "ORDER BY as_of DESC, published_at DESC LIMIT 1").result_rows
     return tuple(rows[0]) if rows else None
 

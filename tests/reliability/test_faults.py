@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from orchestration import catalog, refresh, refresh_lock, warehouse
+from orchestration import catalog, publish, refresh, refresh_lock, warehouse
 from tests.conftest import free_port, published_state, table_checksums
 from tests.integration.known import AS_OF
 from tests.reliability.conftest import TAGS_COMMAND, assert_clear_error, manual_assignments, record, tags_cli
@@ -134,6 +134,22 @@ def test_two_refreshes_at_once_one_writer(night, client, manual_before):
     assert len(runs) == runs_before + 1 and runs[-1][1] == DAY_3
     record(client, "fault", "two refreshes at once (CLI, Dagster job, demo beside a running refresh)", 3,
            "the later ones refused naming the holder; one run published", manual_before)
+
+
+def test_a_run_counts_only_from_its_published_at_in_every_view(night, client):
+    """A publish_log row takes effect at its published_at, for all views of a query at once
+    (macros/publish/published_runs.sql): one written ahead of that instant changes nothing yet."""
+    before = published_state(client)
+    client.command("INSERT INTO tag_store.publish_log (run_id, as_of, published_at) "
+                   "SELECT 'not-yet', toDate('2026-12-31'), now64(3) + INTERVAL 1 HOUR")
+    try:
+        now = published_state(client)
+        assert now["runs"][-1][0] == "not-yet"
+        assert {k: v for k, v in now.items() if k != "runs"} == {k: v for k, v in before.items() if k != "runs"}
+        assert publish.current_run(client)[0] == before["runs"][-1][0]
+    finally:
+        client.command("ALTER TABLE tag_store.publish_log DELETE WHERE run_id = 'not-yet'", settings={"mutations_sync": 1})
+    assert published_state(client) == before
 
 
 def test_rerunning_an_as_of_is_idempotent_and_history_keeps_every_day(night, client, manual_before):
