@@ -34,7 +34,8 @@ console = Console()
 
 AsOf = Annotated[str, typer.Option("--as-of", help="Date the run is computed as of, YYYY-MM-DD (default today).")]
 KNOWN_ERRORS = (warehouse.WarehouseError, db.WarehouseUnreachable, loader.LoadError, dbt_runner.DbtFailed,
-                publish.PublishError, refresh_lock.RefreshRunning, ValueError)  # ValueError covers expression, export and catalog errors
+                publish.PublishError, refresh_lock.RefreshRunning, ValueError,  # ValueError: expression, export, catalog errors
+                OSError)  # a full disk, a missing or unwritable file: its message names it
 Expression = Annotated[str, typer.Argument(help="Tags combined with and / or / not, e.g. \"vip and not churn_risk\".")]
 Format = Annotated[str, typer.Option("--format", help="csv or parquet.")]
 

@@ -30,7 +30,8 @@ from orchestration import settings, shards
 log = logging.getLogger(__name__)
 
 STORE_TABLES = ("tag_snapshots", "tag_bitmap_snapshots", "tag_catalog_snapshots", "tag_change_log",
-                "catalog_change_log", "customer_bitmap_snapshots", "audience_bitmap_snapshots", "audience_change_log")
+                "catalog_change_log", "customer_bitmap_snapshots", "audience_bitmap_snapshots", "audience_change_log",
+                "audience_catalog_snapshots")
 DEFAULT_RETENTION_DAYS = 400
 
 

@@ -35,7 +35,8 @@ class RefreshOutcome:
 
 def selectors(select: list[str] | None, rows: list[catalog.CatalogRow]) -> list[str] | None:
     """dbt selectors for `--select`: a catalog tag key means that tag's model, everything built from it
-    (the outputs and audiences), the catalog and audience seeds, the run's bitmap of all customers (audiences' `not`)
+    (the outputs and audiences), the catalog and audience seeds with the run's copy of the audiences,
+    the run's bitmap of all customers (audiences' `not`)
     and the accuracy sample (so its check compares with this rule);
     anything else is passed to dbt as written."""
     if not select:
@@ -44,7 +45,8 @@ def selectors(select: list[str] | None, rows: list[catalog.CatalogRow]) -> list[
     chosen = [f"{catalog_sync.model_name(s)}+" if s in keys else s for s in select]
     if not any(s in keys for s in select):
         return chosen
-    return ["tag_catalog", "audiences", "customer_bitmap_snapshots", *chosen, "accuracy_sample_features+"]
+    return ["tag_catalog", "audiences", "audience_catalog_snapshots", "customer_bitmap_snapshots", *chosen,
+            "accuracy_sample_features+"]
 
 
 def prepare(rows: list[catalog.CatalogRow], as_of: dt.date) -> list[str]:

@@ -61,11 +61,15 @@ def held(run_id: str) -> Iterator[Path]:
             "this one wrote nothing. Wait for it to finish (`tags warehouse status`, Dagster's runs page) and start again"
         ) from None
     try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}, run {run_id}, since {dt.datetime.now().isoformat(timespec='seconds')}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()}, run {run_id}, since {dt.datetime.now().isoformat(timespec='seconds')}\n".encode(), 0)
+        except OSError:
+            pass  # who holds it is for the message only (a full disk must not stop the run here)
         _held[path] = (fd, 1)
         yield path
     finally:
         _held.pop(path, None)
-        os.ftruncate(fd, 0)
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
         os.close(fd)  # closing the descriptor releases the lock

@@ -1,4 +1,4 @@
-{#- Every audience of seeds/audiences.csv with its state in the current published run: live ones
+{#- Every audience of seeds/audiences.csv, as the current published run read it, with its state: live ones
     with their size, expired ones (expires_on before the run's as_of) listed with the last day they
     were built. -#}
 with current_run as (
@@ -30,6 +30,9 @@ select
     if(audiences.expires_on >= (select as_of from current_run), 'live', 'expired') as status,
     current_sizes.member_count as member_count,
     if(last_built.audience_key = '', null, last_built.last_built_as_of) as last_built_as_of
-from {{ ref('audiences') }} as audiences
+from (
+    select * from {{ ref('audience_catalog_snapshots') }}
+    where (as_of, run_id) in (select as_of, run_id from current_run)
+) as audiences
 left join current_sizes on current_sizes.audience_key = audiences.audience_key
 left join last_built on last_built.audience_key = audiences.audience_key

@@ -55,8 +55,8 @@ def test_accuracy_is_checked_only_where_a_per_customer_recomputation_applies():
 
 def test_a_tag_key_selects_its_model_the_outputs_the_catalog_and_the_accuracy_sample():
     rows = catalog.load()
-    assert refresh.selectors(["vip"], rows) == ["tag_catalog", "audiences", "customer_bitmap_snapshots", "tag_vip+",
-                                                 "accuracy_sample_features+"]
+    assert refresh.selectors(["vip"], rows) == ["tag_catalog", "audiences", "audience_catalog_snapshots",
+                                                 "customer_bitmap_snapshots", "tag_vip+", "accuracy_sample_features+"]
     assert refresh.selectors(["staging"], rows) == ["staging"]
     assert refresh.selectors(None, rows) is None
 
