@@ -174,7 +174,7 @@ def _first_bad_cell(client, f: LoadFile, scratch: str, columns: list[contract.Co
                    + ", ".join(f"`{c.name}` Nullable(String)" for c in columns) + ") ENGINE = Memory")
     try:
         names = [c.name for c in columns]
-        insert_file(client, f"{text}", str(f.path), fmt=f.format, column_names=names, settings=PARSE_SETTINGS)
+        insert_file(client, text, str(f.path), fmt=f.format, column_names=names, settings=PARSE_SETTINGS)
         for c in columns:
             inner = re.sub(r"^(?:Nullable|LowCardinality)\((.*)\)$", r"\1", c.type)
             parsed = f"accurateCastOrNull(`{c.name}`, '{inner}')"

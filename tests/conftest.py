@@ -5,16 +5,26 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from orchestration import db, warehouse
+from orchestration import catalog, db, demo, refresh, warehouse
+from tests.integration.known import AS_OF
 
 
 BI_TEST_PASSWORD = "bi-test-password"  # the read-only BI user of every test server
+TAGS_COMMAND = str(Path(sys.executable).with_name("tags"))  # the command line as make run installs it
+
+
+def tags_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
+    """Run `tags ...` in a process of its own, in this environment plus env."""
+    return subprocess.run([TAGS_COMMAND, *args], capture_output=True, text=True, env={**os.environ, **(env or {})},
+                          timeout=timeout)
 
 
 def free_port() -> int:
@@ -72,6 +82,15 @@ def server(tmp_path_factory) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def client(server):
     return db.client()
+
+
+@pytest.fixture(scope="module")
+def demo_night(client):
+    """2,000 demo customers (seed 42), published as of AS_OF by the nightly job."""
+    demo.generate(client, 2000, 42, AS_OF)
+    outcome = refresh.run(AS_OF, None, catalog.load())
+    assert outcome.success and outcome.published, outcome.failures
+    return outcome
 
 
 # Columns that record when a row was built, not what it says.

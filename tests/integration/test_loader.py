@@ -7,6 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration import contract, loader
+from tests.conftest import tags_cli
 
 CUSTOMERS_CSV = (
     "customer_id,signup_at,country,city,source_channel,member_tier,birth_year,segment,email,phone,crm_note\n"
@@ -84,10 +85,8 @@ def test_broken_files_are_refused_with_their_name(client, tmp_path, name, conten
 
 
 def test_cli_load_failure_is_one_clear_line(server, tmp_path):
-    from tests.integration.test_warehouse import tags_cli
-
     (tmp_path / "orders.csv").write_text("order_id,customer_id\nX,Y\n")
-    result = tags_cli("load", str(tmp_path), env=server.env())
+    result = tags_cli("load", str(tmp_path), env=server.env(), timeout=120)
     assert result.returncode == 1
     assert "nothing was loaded" in result.stdout and "missing required column(s) ordered_at, status" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr

@@ -6,18 +6,16 @@ import datetime as dt
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from orchestration import catalog, demo, refresh
-from tests.conftest import published_state
+from orchestration import catalog, refresh
+from tests.conftest import TAGS_COMMAND, published_state
 from tests.integration.known import AS_OF
 
 DAY_2 = AS_OF + dt.timedelta(days=1)
-TAGS_COMMAND = str(Path(sys.executable).with_name("tags"))
 
 
 def rows(client, sql: str) -> list[tuple]:
@@ -28,30 +26,22 @@ def run(day: dt.date, select: list[str] | None = None) -> refresh.RefreshOutcome
     return refresh.run(day, select, catalog.load())
 
 
-@pytest.fixture(scope="module")
-def first_night(client):
-    demo.generate(client, 2000, 42, AS_OF)
-    outcome = run(AS_OF)
-    assert outcome.success, outcome.failures
-    return outcome
-
-
-def test_the_job_builds_checks_and_publishes(first_night, client):
-    assert first_night.published
-    assert rows(client, "SELECT run_id, as_of FROM tag_store.publish_log") == [(first_night.run_id, AS_OF)]
+def test_the_job_builds_checks_and_publishes(demo_night, client):
+    assert demo_night.published
+    assert rows(client, "SELECT run_id, as_of FROM tag_store.publish_log") == [(demo_night.run_id, AS_OF)]
     customers = rows(client, "SELECT count() FROM features.customer_features")[0][0]
     assert rows(client, "SELECT count() FROM tags.customer_profile")[0][0] == customers == 2000
     assert rows(client, "SELECT uniqExact(tag_key) FROM tags.customer_tags")[0][0] >= 30
-    kinds = {(c.check, c.passed) for c in first_night.checks if c.asset == "tag_models/tag_vip" and "_" not in c.check}
+    kinds = {(c.check, c.passed) for c in demo_night.checks if c.asset == "tag_models/tag_vip" and "_" not in c.check}
     assert kinds == {("coverage", True), ("distribution", True), ("stability", True), ("accuracy", True)}
-    results = rows(client, f"SELECT check, count() FROM quality.check_results WHERE run_id = '{first_night.run_id}' "
+    results = rows(client, f"SELECT check, count() FROM quality.check_results WHERE run_id = '{demo_night.run_id}' "
                            "GROUP BY check ORDER BY check")
     assert dict(results)["accuracy"] == len([r for r in catalog.load() if r.method in ("rule", "score", "manual")])
     assert (Path(__file__).parents[2] / "reports" / "quality" / "gx" / "uncommitted" / "data_docs").is_dir()
 
 
-def test_freshness_is_the_delay_from_the_newest_fact_to_publishing(first_night, client):
-    check = next(c for c in first_night.checks if c.check == "freshness")
+def test_freshness_is_the_delay_from_the_newest_fact_to_publishing(demo_night, client):
+    check = next(c for c in demo_night.checks if c.check == "freshness")
     newest = rows(client, "SELECT greatest((SELECT max(ordered_at) FROM staging.stg_orders), "
                           "(SELECT max(event_at) FROM staging.stg_events), (SELECT max(opened_at) FROM staging.stg_tickets))")[0][0]
     published_at = rows(client, "SELECT toDateTime(published_at) FROM tag_store.publish_log")[0][0]
@@ -60,7 +50,7 @@ def test_freshness_is_the_delay_from_the_newest_fact_to_publishing(first_night, 
     assert check.metadata["status"] == ("healthy" if hours < 24 else "warning" if hours <= 72 else "risk")
 
 
-def test_a_killed_refresh_leaves_the_published_tags_whole_and_the_next_run_succeeds(first_night, client):
+def test_a_killed_refresh_leaves_the_published_tags_whole_and_the_next_run_succeeds(demo_night, client):
     before = published_state(client)
     process = subprocess.Popen([TAGS_COMMAND, "refresh", "--as-of", DAY_2.isoformat()], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -80,7 +70,7 @@ def test_a_killed_refresh_leaves_the_published_tags_whole_and_the_next_run_succe
     assert rows(client, "SELECT uniqExact(run_id) FROM tag_store.tag_snapshots")[0][0] == 2
 
 
-def test_stability_and_drift_of_the_second_night_match_hand_computed_values(first_night, client):
+def test_stability_and_drift_of_the_second_night_match_hand_computed_values(demo_night, client):
     import math
 
     run_id = rows(client, f"SELECT argMax(run_id, published_at) FROM tag_store.publish_log WHERE as_of = '{DAY_2}'")[0][0]
@@ -104,7 +94,7 @@ def test_stability_and_drift_of_the_second_night_match_hand_computed_values(firs
         assert observed[tag_key, "distribution"] == pytest.approx(psi, abs=1e-9), tag_key
 
 
-def test_a_rule_change_that_halves_a_tag_fails_its_blocking_check_and_publishes_nothing(first_night, client):
+def test_a_rule_change_that_halves_a_tag_fails_its_blocking_check_and_publishes_nothing(demo_night, client):
     before = published_state(client)
     # vip_diamond blocks on stability: raise its threshold to the members' median lifetime spend
     median = rows(client, "SELECT median(spend_total) FROM features.customer_features WHERE spend_total > 20000")[0][0]
@@ -124,7 +114,7 @@ def test_a_rule_change_that_halves_a_tag_fails_its_blocking_check_and_publishes_
     assert published_state(client) == before
 
 
-def test_a_bug_between_staging_and_tags_is_caught_by_the_independent_path(first_night, client):
+def test_a_bug_between_staging_and_tags_is_caught_by_the_independent_path(demo_night, client):
     before = published_state(client)
     # the bug: the per-day order model counts every order twice
     client.command("ALTER TABLE features.int_customer_daily_orders UPDATE orders = orders * 2 WHERE 1",
@@ -141,7 +131,7 @@ def test_a_bug_between_staging_and_tags_is_caught_by_the_independent_path(first_
     assert published_state(client) == before
 
 
-def test_hygiene_figures_match_hand_computed_ones(first_night, client):
+def test_hygiene_figures_match_hand_computed_ones(demo_night, client):
     from orchestration import hygiene
 
     client.command("SELECT count() FROM tags.customer_tags WHERE tag_key = 'vip'")
@@ -171,7 +161,7 @@ def test_hygiene_figures_match_hand_computed_ones(first_night, client):
     assert {(a, b) for a, b, _ in found.merge_pairs} == {pair for pair, j in jaccard.items() if j >= 0.85}
 
 
-def test_quality_report_renders_in_headless_chromium_without_console_errors(first_night, client, tmp_path):
+def test_quality_report_renders_in_headless_chromium_without_console_errors(demo_night, client, tmp_path):
     from orchestration import report
 
     path = report.write(client, catalog.load(), path=tmp_path / "index.html")
@@ -189,7 +179,7 @@ def test_quality_report_renders_in_headless_chromium_without_console_errors(firs
         assert text in dom
 
 
-def test_review_sheet_round_trip_gives_human_accuracy_per_tag(first_night, client, tmp_path):
+def test_review_sheet_round_trip_gives_human_accuracy_per_tag(demo_night, client, tmp_path):
     import csv
 
     from typer.testing import CliRunner

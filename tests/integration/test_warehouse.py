@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 
@@ -16,18 +15,13 @@ import pytest
 from clickhouse_driver import Client as NativeClient
 
 from orchestration import warehouse
-from tests.conftest import free_port
+from tests.conftest import free_port, tags_cli
 
 
 def http_sql(port: int, sql: str) -> str:
     request = urllib.request.Request(f"http://127.0.0.1:{port}/", data=sql.encode())
     with urllib.request.urlopen(request, timeout=10) as response:
         return response.read().decode().strip()
-
-
-def tags_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "orchestration.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=120)
 
 
 def test_answers_ping_http_and_native_tcp(server):
@@ -50,7 +44,7 @@ def test_status_and_cli_report_the_running_server(server):
     state = warehouse.status(server.root)
     assert state.running and state.healthy
     assert (state.http_port, state.tcp_port) == (server.http_port, server.tcp_port)
-    result = tags_cli("warehouse", "status", env=server.env())
+    result = tags_cli("warehouse", "status", env=server.env(), timeout=120)
     assert result.returncode == 0 and "healthy" in result.stdout
 
 
@@ -82,7 +76,7 @@ def test_a_second_process_on_the_same_directory_is_refused(server):
     saved = pid_file.read_text()
     pid_file.unlink()
     try:
-        result = tags_cli("warehouse", "start", env=env)
+        result = tags_cli("warehouse", "start", env=env, timeout=120)
     finally:
         pid_file.write_text(saved)
     assert result.returncode == 1

@@ -7,21 +7,13 @@ writes to reports/reliability/summary.md (RELIABILITY.md is a committed copy of 
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
-from orchestration import accounting, catalog, demo, refresh
-from tests.integration.known import AS_OF
+from orchestration import accounting
 
 SUMMARY = Path(__file__).resolve().parents[2] / "reports" / "reliability" / "summary.md"
-TAGS_COMMAND = str(Path(sys.executable).with_name("tags"))
-
-
 @dataclass(frozen=True)
 class Trial:
     area: str
@@ -56,11 +48,6 @@ def record(client, area: str, what: str, tries: int, outcome: str, manual_before
     TRIALS.append(Trial(area, what, tries, outcome, "none"))
 
 
-def tags_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
-    return subprocess.run([TAGS_COMMAND, *args], capture_output=True, text=True, env={**os.environ, **(env or {})},
-                          timeout=timeout)
-
-
 def assert_clear_error(result: subprocess.CompletedProcess, *fragments: str) -> str:
     """Exit code 1, an `error:` line naming what is wrong, and no Python traceback."""
     output = result.stdout + result.stderr
@@ -69,15 +56,6 @@ def assert_clear_error(result: subprocess.CompletedProcess, *fragments: str) -> 
     for fragment in fragments:
         assert fragment in " ".join(output.split()), (fragment, output)
     return output
-
-
-@pytest.fixture(scope="module")
-def night(client):
-    """2,000 demo customers, published as of AS_OF."""
-    demo.generate(client, 2000, 42, AS_OF)
-    outcome = refresh.run(AS_OF, None, catalog.load())
-    assert outcome.success and outcome.published, outcome.failures
-    return outcome
 
 
 def pytest_sessionfinish(session, exitstatus):

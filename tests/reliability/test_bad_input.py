@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from orchestration import audience_expression, audiences, catalog, catalog_sync, cli, contract, loader
-from tests.conftest import published_state
+from tests.conftest import published_state, tags_cli
 from tests.integration.known import AS_OF
-from tests.reliability.conftest import assert_clear_error, record, tags_cli
+from tests.reliability.conftest import assert_clear_error, record
 
 DAY_2 = AS_OF + dt.timedelta(days=1)
 CATALOG_TEXT = catalog.CATALOG_FILE.read_text()
@@ -162,14 +162,14 @@ def test_any_audience_expression_compiles_or_is_refused_with_a_position(expressi
 # --- the warehouse side: raw files, raw rows, the CLI ---------------------------------------------
 
 @pytest.fixture(scope="module")
-def ids(night, client):
+def ids(demo_night, client):
     """A known customer, order and product of the demo data."""
     customer, order = client.query("SELECT customer_id, order_id FROM raw.orders LIMIT 1").result_rows[0]
     product = client.query("SELECT product_id FROM raw.products LIMIT 1").result_rows[0][0]
     return {"customer": customer, "order": order, "product": product}
 
 
-def test_injected_audience_expressions_never_reach_the_warehouse(night, client):
+def test_injected_audience_expressions_never_reach_the_warehouse(demo_night, client):
     before = published_state(client)
     for expression in INJECTIONS[:11]:
         assert_clear_error(tags_cli("audience", "size", expression), "column")
@@ -213,7 +213,7 @@ def raw_counts(client) -> dict[str, int]:
     return {t: int(client.command(f"SELECT count() FROM raw.{t}")) for t in contract.raw_tables()}
 
 
-def test_malformed_raw_files_are_refused_whole_naming_file_and_column(night, client, ids, tmp_path):
+def test_malformed_raw_files_are_refused_whole_naming_file_and_column(demo_night, client, ids, tmp_path):
     before, published = raw_counts(client), published_state(client)
     cases = bad_files(ids)
     for number, (name, content, message) in enumerate(cases):
@@ -245,7 +245,7 @@ def test_malformed_raw_files_are_refused_whole_naming_file_and_column(night, cli
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cell=st.text(max_size=40), column=st.sampled_from(["ordered_at", "amount", "status", "paid_at"]))
-def test_any_text_in_a_raw_cell_loads_or_is_refused_whole(night, client, ids, tmp_path_factory, cell, column):
+def test_any_text_in_a_raw_cell_loads_or_is_refused_whole(demo_night, client, ids, tmp_path_factory, cell, column):
     TRIED["raw cells: any text in typed order columns (hypothesis)"] += 1
     before = raw_counts(client)
     values = {"order_id": "HYP", "customer_id": ids["customer"], "ordered_at": "2026-11-20 10:00:00", "status": "paid",
@@ -266,7 +266,7 @@ def test_any_text_in_a_raw_cell_loads_or_is_refused_whole(night, client, ids, tm
     client.command("ALTER TABLE raw.orders DELETE WHERE order_id = 'HYP'", settings={"mutations_sync": 1})
 
 
-def test_bad_raw_rows_are_rejected_with_their_reason_and_every_row_is_accounted_for(night, client, ids, tmp_path):
+def test_bad_raw_rows_are_rejected_with_their_reason_and_every_row_is_accounted_for(demo_night, client, ids, tmp_path):
     c, p = ids["customer"], ids["product"]
     at = "2026-11-22 10:00:00"
     (tmp_path / "orders.csv").write_text(ORDERS_HEADER + "".join([
@@ -314,7 +314,7 @@ def test_bad_raw_rows_are_rejected_with_their_reason_and_every_row_is_accounted_
 @pytest.mark.parametrize("as_of, message", [("2026-02-30", "as_of must be a date written YYYY-MM-DD"),
                                             ("yesterday", "as_of must be a date written YYYY-MM-DD"),
                                             ("2999-01-01", "as_of 2999-01-01 is in the future")])
-def test_a_bad_as_of_is_refused_before_anything_runs(night, client, as_of, message):
+def test_a_bad_as_of_is_refused_before_anything_runs(demo_night, client, as_of, message):
     before = published_state(client)
     assert_clear_error(tags_cli("refresh", "--as-of", as_of), message)
     assert_clear_error(tags_cli("demo", "--as-of", as_of), message)
@@ -324,7 +324,7 @@ def test_a_bad_as_of_is_refused_before_anything_runs(night, client, as_of, messa
                "one line naming the value; nothing ran")
 
 
-def test_a_bad_catalog_edit_stops_the_refresh_before_anything_is_built(night, client, tmp_path, monkeypatch):
+def test_a_bad_catalog_edit_stops_the_refresh_before_anything_is_built(demo_night, client, tmp_path, monkeypatch):
     before = published_state(client)
     generated = {p: p.read_text() for p in (catalog.PROJECT_DIR / "models" / "tags" / "generated").iterdir()}
     bad = catalog_with(tmp_path / "tag_catalog.csv", "rule", "orders_180d >= (SELECT count() FROM raw.orders)")

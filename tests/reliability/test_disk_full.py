@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from orchestration import catalog, db, demo, refresh, warehouse
-from tests.conftest import published_state, running_server
+from tests.conftest import published_state, running_server, tags_cli
 from tests.integration.known import AS_OF
-from tests.reliability.conftest import assert_clear_error, record, tags_cli
+from tests.reliability.conftest import assert_clear_error, record
 
 DAY_2 = AS_OF + dt.timedelta(days=1)
 DISK_MB = 256  # about 8 times what 2,000 demo customers and a few nights take

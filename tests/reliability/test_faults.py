@@ -15,9 +15,9 @@ import time
 import pytest
 
 from orchestration import catalog, publish, refresh, refresh_lock, warehouse
-from tests.conftest import free_port, published_state, table_checksums
+from tests.conftest import TAGS_COMMAND, free_port, published_state, table_checksums, tags_cli
 from tests.integration.known import AS_OF
-from tests.reliability.conftest import TAGS_COMMAND, assert_clear_error, manual_assignments, record, tags_cli
+from tests.reliability.conftest import assert_clear_error, manual_assignments, record
 
 DAY_2 = AS_OF + dt.timedelta(days=1)
 DAY_3 = AS_OF + dt.timedelta(days=2)
@@ -29,7 +29,7 @@ IN_TAGS = "START sql table model `tag_models`"
 
 
 @pytest.fixture(scope="module")
-def manual_before(night, client):
+def manual_before(demo_night, client):
     """Manual tag assignments made before the faults: every one must survive them."""
     demo_rows = len(manual_assignments(client))
     ids = [r[0] for r in client.query("SELECT customer_id FROM raw.customers ORDER BY customer_id LIMIT 3").result_rows]
@@ -61,7 +61,7 @@ def finish(process: subprocess.Popen, timeout: float = 900) -> str:
 
 
 @pytest.mark.parametrize("point", [IN_STAGING, IN_TAGS])
-def test_a_refresh_killed_mid_run_leaves_the_published_tags_whole(night, client, manual_before, point):
+def test_a_refresh_killed_mid_run_leaves_the_published_tags_whole(demo_night, client, manual_before, point):
     before = published_state(client)
     process = start_refresh(DAY_2)
     assert point in read_until(process, point)[-1]
@@ -77,7 +77,7 @@ def test_a_refresh_killed_mid_run_leaves_the_published_tags_whole(night, client,
            "published tags unchanged; lock released", manual_before)
 
 
-def test_a_killed_warehouse_fails_the_refresh_clearly_and_a_restart_retried_into_succeeds(night, server, client,
+def test_a_killed_warehouse_fails_the_refresh_clearly_and_a_restart_retried_into_succeeds(demo_night, server, client,
                                                                                           manual_before):
     before = published_state(client)
     process = start_refresh(DAY_2)
@@ -103,7 +103,7 @@ def test_a_killed_warehouse_fails_the_refresh_clearly_and_a_restart_retried_into
            2, "refresh fails naming the step; tags unchanged; retried refresh publishes", manual_before)
 
 
-def test_an_unreachable_warehouse_is_retried_then_named(night, client):
+def test_an_unreachable_warehouse_is_retried_then_named(demo_night, client):
     port = free_port()  # nothing listens there
     started = time.monotonic()
     result = tags_cli("refresh", env={"WAREHOUSE_HTTP_PORT": str(port), "WAREHOUSE_RETRY_SECONDS": "0.2"})
@@ -114,7 +114,7 @@ def test_an_unreachable_warehouse_is_retried_then_named(night, client):
     record(client, "fault", "warehouse unreachable at start", 4, "3 retries with backoff, then one line naming the server")
 
 
-def test_two_refreshes_at_once_one_writer(night, client, manual_before):
+def test_two_refreshes_at_once_one_writer(demo_night, client, manual_before):
     runs_before = client.query("SELECT count() FROM tag_store.publish_log").result_rows[0][0]
     first = start_refresh(DAY_3)
     read_until(first, "nightly job as of")  # it holds the lock from before the catalog sync
@@ -136,7 +136,7 @@ def test_two_refreshes_at_once_one_writer(night, client, manual_before):
            "the later ones refused naming the holder; one run published", manual_before)
 
 
-def test_a_run_counts_only_from_its_published_at_in_every_view(night, client):
+def test_a_run_counts_only_from_its_published_at_in_every_view(demo_night, client):
     """A publish_log row takes effect at its published_at, for all views of a query at once
     (macros/publish/published_runs.sql): one written ahead of that instant changes nothing yet."""
     before = published_state(client)
@@ -152,7 +152,7 @@ def test_a_run_counts_only_from_its_published_at_in_every_view(night, client):
     assert published_state(client) == before
 
 
-def test_rerunning_an_as_of_is_idempotent_and_history_keeps_every_day(night, client, manual_before):
+def test_rerunning_an_as_of_is_idempotent_and_history_keeps_every_day(demo_night, client, manual_before):
     before = table_checksums(client, PUBLISHED_TABLES)
     assert tags_cli("refresh", "--as-of", DAY_3.isoformat()).returncode == 0
     assert table_checksums(client, PUBLISHED_TABLES) == before

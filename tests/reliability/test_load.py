@@ -23,9 +23,9 @@ import clickhouse_connect
 import pytest
 
 from orchestration import catalog, demo, refresh
-from tests.conftest import BI_TEST_PASSWORD
+from tests.conftest import BI_TEST_PASSWORD, TAGS_COMMAND
 from tests.integration.known import AS_OF
-from tests.reliability.conftest import SUMMARY, TAGS_COMMAND, record
+from tests.reliability.conftest import SUMMARY, record
 
 DAY_2 = AS_OF + dt.timedelta(days=1)
 CUSTOMERS = int(os.environ.get("RELIABILITY_LOAD_CUSTOMERS", "20000"))

@@ -13,15 +13,15 @@ import yaml
 from clickhouse_connect.driver.exceptions import DatabaseError
 
 from orchestration import audiences, bi_access, exports, settings
-from tests.conftest import BI_TEST_PASSWORD
-from tests.reliability.conftest import record, tags_cli
+from tests.conftest import BI_TEST_PASSWORD, tags_cli
+from tests.reliability.conftest import record
 
 PIPELINE_SECRET = "ch-secret-7f3a9c"  # a CLICKHOUSE_PASSWORD in the refresh's environment (unused by `local`)
 BI_DATABASES = set(bi_access.BI_DATABASES)
 
 
 @pytest.fixture(scope="module")
-def bi(night, server):
+def bi(demo_night, server):
     return clickhouse_connect.get_client(host="127.0.0.1", port=server.http_port, username="bi_reader",
                                          password=BI_TEST_PASSWORD, autogenerate_session_id=False)
 
@@ -34,7 +34,7 @@ def refused(bi, sql: str) -> bool:
     return False
 
 
-def test_the_bi_user_cannot_write_or_reach_outside_the_published_databases(night, client, bi):
+def test_the_bi_user_cannot_write_or_reach_outside_the_published_databases(demo_night, client, bi):
     writes = ["INSERT INTO tags.customer_tags SELECT * FROM tags.customer_tags LIMIT 1",
               "CREATE TABLE tags.x (a UInt8) ENGINE = Memory", "DROP VIEW tags.customer_tags",
               "ALTER TABLE tag_store.publish_log DELETE WHERE 1", "TRUNCATE TABLE tag_store.publish_log",
@@ -54,7 +54,7 @@ def test_the_bi_user_cannot_write_or_reach_outside_the_published_databases(night
            f"writes refused; reads only {', '.join(sorted(BI_DATABASES))}")
 
 
-def test_the_bi_user_sees_no_contact_data(night, client, bi):
+def test_the_bi_user_sees_no_contact_data(demo_night, client, bi):
     columns = bi.query("SELECT database, table, name, type FROM system.columns WHERE database IN %(d)s",
                        parameters={"d": tuple(BI_DATABASES)}).result_rows
     assert not [c for c in columns if c[2] in ("email", "phone")]
@@ -73,7 +73,7 @@ def test_the_bi_user_sees_no_contact_data(night, client, bi):
            f"{len(emails) + len(phones)} e-mails and phones", len(text_columns), "none found")
 
 
-def test_secrets_come_from_the_environment_and_appear_in_no_log_artifact_or_report(night, server, client, tmp_path):
+def test_secrets_come_from_the_environment_and_appear_in_no_log_artifact_or_report(demo_night, server, client, tmp_path):
     env = {"CLICKHOUSE_PASSWORD": PIPELINE_SECRET, "TAGS_BI_PASSWORD": BI_TEST_PASSWORD}
     outputs = [tags_cli("refresh", "--as-of", str(night_day(client)), env=env),
                tags_cli("quality", "report", env=env), tags_cli("docs", "--no-serve", env=env),
@@ -120,7 +120,7 @@ def latest_consents(client, channel: str, now: dt.datetime) -> dict[str, bool]:
     return {c: g for c, (_, g) in latest.items()}
 
 
-def test_every_export_holds_only_consenting_customers_and_their_channel_field(night, client, tmp_path):
+def test_every_export_holds_only_consenting_customers_and_their_channel_field(demo_night, client, tmp_path):
     live = client.query("SELECT audience_key, channel FROM audiences.audience_catalog WHERE status = 'live' "
                         "ORDER BY audience_key").result_rows
     assert {channel for _, channel in live} >= {"email", "sms"}
