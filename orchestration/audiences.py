@@ -67,6 +67,7 @@ def _parse_row(cells: list[str], line: int, file: str) -> Audience:
         errors.append(catalog.CatalogError(line, key, "(row)", f"expected {len(COLUMNS)} cells, got {len(cells)}", file))
         cells = (cells + [""] * len(COLUMNS))[: len(COLUMNS)]
     cell = dict(zip(COLUMNS, (c.strip() for c in cells)))
+    errors += [catalog.CatalogError(line, key, column, message, file) for column, message in catalog.template_problems(cell)]
     priority = expires_on = None
     try:
         priority = int(cell["priority"])

@@ -166,6 +166,46 @@ UNREPEATABLE_FUNCTIONS = frozenset((
     "rownumberinblock", "rownumberinallblocks", "blocknumber",
 ))
 UNREPEATABLE_FUNCTION_PREFIXES = ("rand",)  # rand, rand64, randCanonical, randomString, randNormal, ...
+# The functions a rule may call (lower-case): deterministic functions of one feature row. Anything
+# else is refused by name, so a new ClickHouse function that reads the clock, a file, a setting or
+# the server (initialQueryStartTime, catboostEvaluate, getSetting, hostName, throwIf, ...) is out
+# until someone adds it here on purpose. intDiv and modulo are left out: they fail the whole
+# build when one customer's divisor is 0 (intDivOrZero and moduloOrZero do not).
+RULE_FUNCTIONS = frozenset(name.lower() for name in (
+    # conditions and nulls
+    "if", "multiIf", "ifNull", "nullIf", "coalesce", "isNull", "isNotNull", "assumeNotNull", "toNullable",
+    "isFinite", "isInfinite", "isNaN", "and", "or", "not", "xor",
+    "equals", "notEquals", "less", "greater", "lessOrEquals", "greaterOrEquals",
+    # numbers
+    "plus", "minus", "multiply", "divide", "intDivOrZero", "moduloOrZero", "negate", "abs", "sign", "round",
+    "roundBankers", "floor", "ceil", "ceiling", "trunc", "truncate", "sqrt", "cbrt", "exp", "log", "ln", "log2",
+    "log10", "pow", "power", "greatest", "least",
+    # conversions
+    "cast", "toString", "toInt8", "toInt16", "toInt32", "toInt64", "toUInt8", "toUInt16", "toUInt32", "toUInt64",
+    "toFloat32", "toFloat64", "toDecimal32", "toDecimal64", "toDate", "toDateTime", "toInt64OrZero",
+    "toFloat64OrZero", "toInt64OrNull", "toFloat64OrNull", "toBool",
+    # text
+    "lower", "upper", "lowerUTF8", "upperUTF8", "length", "lengthUTF8", "empty", "notEmpty", "concat", "substring",
+    "substr", "left", "right", "startsWith", "endsWith", "position", "positionCaseInsensitive", "like", "ilike",
+    "notLike", "notILike", "match", "trim", "trimBoth", "trimLeft", "trimRight", "replace", "replaceAll", "replaceOne",
+    "splitByChar",
+    # arrays, maps and tuples
+    "has", "hasAny", "hasAll", "indexOf", "arrayMax", "arrayMin", "arraySum", "arrayAvg", "arrayExists", "arrayAll",
+    "arrayCount", "arrayFilter", "arrayMap", "arraySort", "arrayReduce", "arrayElement", "array", "tuple",
+    "tupleElement", "map", "mapKeys", "mapValues", "mapAdd", "mapContains", "mapContainsKey",
+    # dates of the features (the clock itself is refused above)
+    "toYear", "toMonth", "toDayOfMonth", "toDayOfWeek", "toStartOfMonth", "toStartOfWeek", "toYYYYMM", "dateDiff",
+    "addDays", "subtractDays",
+))
+# arrayReduce names its aggregate as text: only these.
+RULE_AGGREGATES = frozenset(("min", "max", "sum", "avg", "count", "any", "argmin", "argmax", "uniqexact"))
+# Words a tokenizer sees before "(" that are operators, not calls.
+NOT_CALLS = frozenset(("in", "not", "and", "or", "is", "between", "like", "ilike", "then", "else", "when", "case",
+                       "exists", "select", "as", "interval"))
+# Jinja's delimiters: every text cell of the catalog and the audiences is data, and dbt renders the
+# descriptions it is given (env_var(), run_query() would run and their output reach BI's comments).
+TEMPLATE_MARKERS = ("{{", "}}", "{%", "%}", "{#", "#}")
+
 UNREPEATABLE_NODES = (exp.CurrentDate, exp.CurrentTimestamp, exp.CurrentTime, exp.CurrentDatetime, exp.UtcTimestamp,
                       exp.Rand, exp.Randn, exp.Randstr, exp.Uuid)
 
@@ -305,6 +345,8 @@ def _parse_row(cells: list[str], line: int, file: str) -> CatalogRow:
         cells = (cells + [""] * len(COLUMNS))[: len(COLUMNS)]
     cell = dict(zip(COLUMNS, cells))
 
+    for column, message in template_problems(cell):
+        error(column, message)
     params, problems = parse_params(cell["params"])
     for problem in problems:
         error("params", problem)
@@ -515,6 +557,7 @@ def _check_rule(row: CatalogRow) -> list[tuple[str, str]]:
         return problems + [("rule", "semicolons are not allowed: a rule is one expression")]
     if any(token.comments for token in tokens):
         return problems + [("rule", "comments are not allowed in a rule (put the explanation in description)")]
+    problems.extend(("rule", message) for message in _check_calls(tokens))
     try:
         # Parsing into a Condition accepts exactly one expression: statements, aliases and
         # trailing clauses (FROM, SETTINGS, FORMAT, ...) fail here.
@@ -554,6 +597,46 @@ def _check_tree(tree: exp.Expression) -> list[str]:
                 unknown.append(node.name)
     messages.extend(f"unknown feature {name!r}" for name in unknown)
     return messages
+
+
+def _check_calls(tokens) -> list[str]:
+    """Every function the rule calls must be on RULE_FUNCTIONS (named when it is not), integer division
+    and modulo are refused (a zero divisor fails the build), arrayReduce takes a RULE_AGGREGATES name."""
+    messages: list[str] = []
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        word = token.text.lower()
+        calls = following is not None and following.token_type == TokenType.L_PAREN
+        if token.token_type in (TokenType.MOD, TokenType.DIV) or (word in ("div", "mod") and not calls) or (
+                word in ("intdiv", "modulo") and calls):
+            messages.append(f"{token.text!r} (integer division or modulo) fails the whole build when a divisor is 0; "
+                            "use intDivOrZero() or moduloOrZero(), or / for a fraction")
+            continue
+        if following is None or following.token_type != TokenType.L_PAREN or not re.fullmatch(r"\w+", token.text):
+            continue
+        if word in NOT_CALLS or word in RULE_FUNCTIONS:
+            if word == "arrayreduce":
+                aggregate = tokens[index + 2] if index + 2 < len(tokens) else None
+                if aggregate is None or aggregate.token_type != TokenType.STRING or aggregate.text.lower() not in RULE_AGGREGATES:
+                    messages.append(f"arrayReduce() takes one of the aggregates {', '.join(sorted(RULE_AGGREGATES))} "
+                                    "as quoted text")
+            continue
+        if _forbidden_function(token.text) or _unrepeatable_function(token.text):
+            continue  # named by _check_tree with the reason
+        messages.append(f"function {token.text}() is not one a rule may call: rules use deterministic functions of the "
+                        "customer's feature row only (catalog.RULE_FUNCTIONS lists them)")
+    return list(dict.fromkeys(messages))
+
+
+def template_problems(cells: dict[str, str]) -> list[tuple[str, str]]:
+    """(column, message) for every cell holding a Jinja delimiter: catalog and audience cells are data."""
+    problems = []
+    for column, value in cells.items():
+        marker = next((m for m in TEMPLATE_MARKERS if m in value), None)
+        if marker:
+            problems.append((column, f"{marker!r} is not allowed: this cell is text, never a template "
+                                     "(dbt would run it as Jinja)"))
+    return problems
 
 
 def _forbidden_function(name: str) -> bool:
