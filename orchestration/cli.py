@@ -150,13 +150,31 @@ def demo_command(
 
 
 @app.command("load")
-def load_command(directory: Annotated[Path, typer.Argument(help="Folder of <table>.parquet / <table>.csv files.")]) -> None:
-    """Append Parquet or CSV files named after the contract tables into raw, all or nothing."""
+def load_command(
+    directory: Annotated[Path, typer.Argument(help="Folder of <table>.parquet / <table>.csv files.")],
+    again: Annotated[bool, typer.Option(
+        "--again", help="Load files whose content was loaded before all the same (their rows are appended once more).")] = False,
+) -> None:
+    """Append Parquet or CSV files named after the contract tables into raw, all or nothing (also when a process
+    dies: the next load cleans up); under the warehouse's refresh lock."""
+    _quiet_driver_logs()
     try:
-        appended = loader.load(db.client(), directory, progress=lambda message: console.print(f"  {message}"))
+        appended = loader.load(db.connect(on_retry=console.print), directory,
+                               progress=lambda message: console.print(f"  {message}", markup=False), again=again)
+    except loader.AlreadyLoaded as exc:
+        console.print(str(exc), soft_wrap=True, markup=False)
+        return
     except KNOWN_ERRORS as exc:
         _fail(f"nothing was loaded: {exc}")
     console.print(f"loaded {sum(appended.values()):,} rows into {len(appended)} raw table(s)")
+
+
+def _quiet_driver_logs() -> None:
+    """The HTTP driver logs each failed connection as a WARNING; the `error:` line names the server once."""
+    import logging
+
+    for name in ("urllib3", "clickhouse_connect"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 @app.command("refresh")

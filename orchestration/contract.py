@@ -11,6 +11,24 @@ from orchestration.settings import PROJECT_DIR
 
 SOURCES_FILE = PROJECT_DIR / "models" / "staging" / "_sources.yml"
 RAW_DATABASE = "raw"
+# Which loads of `tags load` are whole: a load writes "started" before its first row reaches raw and
+# "committed" (with each file's fingerprint) after its last; rows of a load started but neither committed
+# nor cleaned are invisible to staging (macros/staging/source.sql) and to the balance (accounting.py),
+# and the next `tags load` removes them. Rows of other writers (tags demo, tags tag add, an ETL) have
+# no entry and are always visible. fsync: the "started" row must not be lost while rows it hides survive.
+LOAD_LOG = f"{RAW_DATABASE}.load_log"
+LOAD_LOG_DDL = f"""CREATE TABLE IF NOT EXISTS {LOAD_LOG} (
+    `load_id` String,
+    `state` LowCardinality(String),
+    `directory` String,
+    `tables` Array(String),
+    `files` Array(String),
+    `sha256` Array(String),
+    `rows` Array(UInt64),
+    `at` DateTime64(3) DEFAULT now64(3)
+)
+ENGINE = MergeTree ORDER BY (load_id, at)
+SETTINGS fsync_after_insert = 1, fsync_part_directory = 1"""
 
 
 @dataclass(frozen=True)
@@ -29,6 +47,7 @@ class RawTable:
     name: str
     columns: tuple[Column, ...]
     order_by: str
+    keyless: bool = False  # no key (events, order items): an exact duplicate row counts as a second fact
 
     @property
     def required(self) -> list[Column]:
@@ -53,6 +72,7 @@ def raw_tables() -> dict[str, RawTable]:
             name=t["name"],
             columns=tuple(Column(c["name"], c["data_type"]) for c in t["columns"]),
             order_by=t["config"]["meta"]["order_by"],
+            keyless=bool(t["config"]["meta"].get("keyless", False)),
         )
         for t in source["tables"]
     }
@@ -62,3 +82,22 @@ def create_raw_tables(client) -> None:
     client.command(f"CREATE DATABASE IF NOT EXISTS {RAW_DATABASE}")
     for table in raw_tables().values():
         client.command(table.ddl())
+    client.command(LOAD_LOG_DDL)
+
+
+def unfinished_loads(client) -> list[tuple[str, object]]:
+    """(load id, started at) of the loads started but neither committed nor cleaned up, oldest first."""
+    if not client.command(f"EXISTS TABLE {LOAD_LOG}"):
+        return []
+    return client.query(f"SELECT load_id, min(at) AS started FROM {LOAD_LOG} WHERE match(load_id, '^[A-Za-z0-9_-]+$') "
+                        "GROUP BY load_id HAVING countIf(state IN ('committed', 'cleaned')) = 0 ORDER BY started").result_rows
+
+
+def visible_rows(client) -> str:
+    """A WHERE clause keeping the rows of a raw table that staging sees: all but those of unfinished loads."""
+    hidden = [load_id for load_id, _ in unfinished_loads(client)]
+    return f"WHERE _load_id NOT IN ({', '.join(quote(i) for i in hidden)})" if hidden else "WHERE 1"
+
+
+def quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"

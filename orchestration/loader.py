@@ -1,14 +1,29 @@
 """`tags load DIR`: append Parquet or CSV files named after the contract tables into raw.
 
-All or nothing: every file is checked against the contract and parsed into a scratch table first;
-only when all of them parse are they appended to raw, each row stamped with the load's id. If
-appending fails part-way, the rows of this load are deleted again, so raw never holds half a load.
+All or nothing, whatever dies: every file is checked against the contract and parsed into a scratch
+table (database raw_load) first; only when all of them parse is the load written to raw.load_log as
+started, its rows appended to raw (each stamped with the load's id) and the load marked committed,
+with each file's sha256. Until it is committed its rows are invisible to staging and to the balance
+(contract.visible_rows, macros/staging/source.sql). If appending fails, the rows are deleted again; if
+the command or the warehouse dies part-way, the next `tags load` removes them and the scratch tables
+before it starts, and says so. A load holds the warehouse's refresh lock throughout: never beside a
+refresh, `tags demo` or another load.
+
+The same content loaded twice is recognised (a file whose sha256 a committed load recorded for the same
+table, its rows still in raw): a folder of nothing but such files is skipped; such a file for a table
+without a key (events, order_items: every copy of a row counts) refuses the whole load, unless `again`.
+
+Mass exact duplicates in a table without a key are loaded (they may be real) with a warning naming the
+file, the table, the row and its count: when one row is in a file more than DUPLICATE_ROW_LIMIT (1,000)
+times, or when more than half of a file of at least DUPLICATE_ROW_LIMIT rows are copies of another row.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
+import hashlib
 import re
 import uuid
 from collections.abc import Callable
@@ -18,12 +33,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from clickhouse_connect.driver.exceptions import ClickHouseError
+from clickhouse_connect.driver.exceptions import ClickHouseError, OperationalError
 from clickhouse_connect.driver.tools import insert_file
 
-from orchestration import contract
+from orchestration import contract, db, refresh_lock, settings
 
 SCRATCH_DATABASE = "raw_load"
+DUPLICATE_ROW_LIMIT = 1_000
 FORMATS = {".parquet": "Parquet", ".csv": "CSVWithNames"}
 # Strict parsing: an empty or null value in a non-Nullable column is an error, not a silent default.
 PARSE_SETTINGS = {
@@ -37,6 +53,10 @@ PARSE_SETTINGS = {
 
 class LoadError(ValueError):
     """A file that breaks the contract: the message names the file, the column and the problem."""
+
+
+class AlreadyLoaded(LoadError):
+    """Every file of the folder was loaded before, its rows still in raw: there is nothing new to load."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +100,7 @@ def file_columns(f: LoadFile) -> list[str]:
         except Exception as exc:  # pyarrow raises several types for broken files
             raise LoadError(f"{f.path}: not a readable Parquet file ({exc})") from None
     _check_utf8(f.path)
-    with open(f.path, newline="", encoding="utf-8") as handle:
+    with open(f.path, newline="", encoding="utf-8-sig") as handle:  # a byte-order mark is not part of the first name
         header = next(csv.reader(handle), None)
     if not header:
         raise LoadError(f"{f.path}: no header line")
@@ -189,6 +209,8 @@ def _first_bad_cell(client, f: LoadFile, scratch: str, columns: list[contract.Co
             if bad:
                 held = " (it holds 1970-01-01 to 2106-02-07)" if inner == "DateTime" else ""
                 return f"row {bad[0][0]}, column {c.name}: {bad[0][1]!r} is not of type {c.type}{held}"
+    except OperationalError:
+        raise  # the warehouse went away: not a fault of the file
     except ClickHouseError:
         return None  # not even text columns fit (a broken CSV): ClickHouse's own message says more
     finally:
@@ -196,17 +218,146 @@ def _first_bad_cell(client, f: LoadFile, scratch: str, columns: list[contract.Co
     return None
 
 
-def load(client, directory: Path, progress: Callable[[str], None] | None = None) -> dict[str, int]:
-    """Append every file of directory into raw; returns rows appended per table."""
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+ROW_HASH = "cityHash64(toString(tuple(*)))"  # of the whole row; cityHash64(*) is NULL when a column is
+
+
+def _mass_duplicates(client, f: LoadFile, scratch: str) -> str | None:
+    """A warning when a table without a key gets one row very many times, or a file mostly of copies."""
+    if not f.table.keyless:
+        return None
+    total, copies, top, top_hash = client.query(
+        f"SELECT sum(c), sum(c) - count(), max(c), argMax(h, c) FROM (SELECT {ROW_HASH} AS h, count() AS c "
+        f"FROM {scratch} GROUP BY h)").result_rows[0]
+    if top <= DUPLICATE_ROW_LIMIT and not (total >= DUPLICATE_ROW_LIMIT and 2 * copies > total):
+        return None
+    row = client.query(f"SELECT * FROM {scratch} WHERE {ROW_HASH} = {int(top_hash)} LIMIT 1")
+    shown = ", ".join(f"{name}={value!r}" if isinstance(value, str) else f"{name}={value}"
+                      for name, value in zip(row.column_names, row.result_rows[0]) if value is not None)
+    return (f"warning: {f.path.name}: one row is in it {top:,} times ({shown}), and {copies:,} of its {total:,} rows "
+            f"are exact copies of another row. raw.{f.table.name} has no key, so every copy counts as one more fact: "
+            "loaded as they are (they may be real); if they are not, fix the export that wrote the file")
+
+
+def _log(client, load_id: str, state: str, directory: Path, files: list[LoadFile] = (),
+         fingerprints: dict[str, str] | None = None, rows: dict[str, int] | None = None) -> None:
+    client.insert("load_log", [[load_id, state, str(directory), [f.table.name for f in files], [f.path.name for f in files],
+                                [(fingerprints or {}).get(f.table.name, "") for f in files],
+                                [(rows or {}).get(f.table.name, 0) for f in files]]],
+                  column_names=["load_id", "state", "directory", "tables", "files", "sha256", "rows"],
+                  database=contract.RAW_DATABASE)
+
+
+def _take_back(client, load_id: str, directory: Path) -> dict[str, int]:
+    """Delete every raw row of a load that was not committed, then log it cleaned. Rows removed per table."""
+    removed = {}
+    for table in contract.raw_tables():
+        rows = int(client.command(f"SELECT count() FROM raw.{table} WHERE _load_id = {contract.quote(load_id)}"))
+        if rows:
+            client.command(f"DELETE FROM raw.{table} WHERE _load_id = {contract.quote(load_id)}", settings={"mutations_sync": 2})
+            removed[table] = rows
+    _log(client, load_id, "cleaned", directory)
+    return removed
+
+
+def clean_unfinished(client) -> list[str]:
+    """Remove what loads that died left behind (their uncommitted rows, scratch tables); a line for each.
+    Only under the refresh lock: then no other load is running."""
+    notes = []
+    for load_id, started in contract.unfinished_loads(client):
+        removed = _take_back(client, load_id, Path(""))
+        rows = ", ".join(f"{count:,} row(s) from raw.{table}" for table, count in removed.items()) or "no rows"
+        notes.append(f"cleaned up the unfinished load {load_id} (started {started:%Y-%m-%d %H:%M:%S}, never committed, "
+                     f"invisible since): removed {rows}")
+    left = [r[0] for r in client.query("SELECT name FROM system.tables WHERE database = %(d)s ORDER BY name",
+                                       parameters={"d": SCRATCH_DATABASE}).result_rows]
+    for name in left:
+        client.command(f"DROP TABLE IF EXISTS {SCRATCH_DATABASE}.`{name}`")
+    if left:
+        notes.append(f"dropped {len(left)} scratch table(s) left in {SCRATCH_DATABASE} by a load that died: {', '.join(left)}")
+    return notes
+
+
+def _loaded_before(client, files: list[LoadFile], fingerprints: dict[str, str]) -> dict[str, tuple[str, object]]:
+    """File name -> (load id, when) of a committed load that brought the same content into the same table,
+    whose rows are still in raw (`tags demo` may have replaced them since)."""
+    pairs = ", ".join(f"({contract.quote(f.table.name)}, {contract.quote(fingerprints[f.table.name])})" for f in files)
+    matches = client.query(
+        f"SELECT t, h, load_id, at FROM {contract.LOAD_LOG} ARRAY JOIN tables AS t, sha256 AS h "
+        f"WHERE state = 'committed' AND (t, h) IN ({pairs}) ORDER BY at DESC").result_rows
+    found: dict[str, tuple[str, object]] = {}
+    for f in files:
+        for table, sha, load_id, at in matches:
+            if (table, sha) == (f.table.name, fingerprints[f.table.name]) and int(client.command(
+                    f"SELECT count() FROM raw.{table} WHERE _load_id = {contract.quote(load_id)}")):
+                found[f.path.name] = (load_id, at)
+                break
+    return found
+
+
+def _refuse_repeats(client, directory: Path, files: list[LoadFile], fingerprints: dict[str, str]) -> None:
+    before = _loaded_before(client, files, fingerprints)
+    if not before:
+        return
+    loads: dict[tuple[str, object], list[str]] = {}
+    for name, (load_id, at) in before.items():
+        loads.setdefault((load_id, at), []).append(name)
+    named = "; ".join(f"{', '.join(names)} by {load_id} on {at:%Y-%m-%d %H:%M}" for (load_id, at), names in loads.items())
+    if len(before) == len(files):
+        raise AlreadyLoaded(f"nothing to load: every file of {directory} was already loaded ({named}) and raw holds "
+                            "its rows once. To append them a second time, pass --again")
+    repeats = [f for f in files if f.path.name in before and f.table.keyless]
+    if repeats:
+        raise LoadError("; ".join(
+            f"{f.path}: already loaded by {before[f.path.name][0]} on {before[f.path.name][1]:%Y-%m-%d %H:%M}: "
+            f"raw.{f.table.name} has no key, so its rows would count twice" for f in repeats)
+            + ". Take the file out of the folder, or pass --again if its rows are new facts")
+
+
+def load(client, directory: Path, progress: Callable[[str], None] | None = None, again: bool = False) -> dict[str, int]:
+    """Append every file of directory into raw, all or nothing; returns rows appended per table.
+    again: load files whose content was loaded before all the same."""
     say = progress or (lambda _message: None)
     files = find_files(directory)
     for f in files:
         check_columns(f)
-    contract.create_raw_tables(client)
+    fingerprints = {f.table.name: file_sha256(f.path) for f in files}
+    try:
+        with refresh_lock.held(f"tags load {directory}"):
+            contract.create_raw_tables(client)
+            for note in clean_unfinished(client):
+                say(note)
+            if not again:
+                _refuse_repeats(client, directory, files, fingerprints)
+            return _load(client, directory, files, fingerprints, say)
+    except OperationalError as exc:
+        raise db.WarehouseUnreachable(
+            f"the warehouse at {settings.connection().describe()} stopped answering ({_cause(exc)}): nothing of this load "
+            "is visible; once it answers again, run the same `tags load`: it first removes what this one left") from None
+
+
+def _cause(exc: Exception) -> str:
+    """The network error in a driver message that is mostly a URL."""
+    text = str(exc)
+    found = re.search(r"\[Errno -?\d+\] [^\"')]+|Remote end closed connection without response|Connection (?:reset|aborted)[^\"')]*|"
+                      r"Read timed out", text)
+    return found.group(0).strip().rstrip(".") if found else text.split(" executing HTTP request")[0][:200]
+
+
+def _load(client, directory: Path, files: list[LoadFile], fingerprints: dict[str, str],
+          say: Callable[[str], None]) -> dict[str, int]:
     load_id = f"load-{uuid.uuid4().hex[:12]}"
     client.command(f"CREATE DATABASE IF NOT EXISTS {SCRATCH_DATABASE}")
     scratch = {f.table.name: f"{SCRATCH_DATABASE}.{f.table.name}_{load_id.replace('-', '_')}" for f in files}
     appended: dict[str, int] = {}
+    started = False
     try:
         for f in files:
             columns = ", ".join(f"`{c.name}` {c.type}" for c in f.table.required)
@@ -215,6 +366,8 @@ def load(client, directory: Path, progress: Callable[[str], None] | None = None)
             try:
                 insert_file(client, scratch[f.table.name], str(f.path), fmt=f.format,
                             column_names=[c.name for c in f.table.required], settings=PARSE_SETTINGS)
+            except OperationalError:
+                raise
             except ClickHouseError as exc:
                 problem = _first_bad_cell(client, f, scratch[f.table.name]) or _clickhouse_problem(exc)
                 raise LoadError(f"{f.path}: does not match raw.{f.table.name}: {problem}") from None
@@ -223,6 +376,10 @@ def load(client, directory: Path, progress: Callable[[str], None] | None = None)
                 raise LoadError(f"{f.path}: has a header but no rows")
             if problem := _out_of_range(client, f, scratch[f.table.name]):
                 raise LoadError(f"{f.path}: does not match raw.{f.table.name}: {problem}")
+            if warning := _mass_duplicates(client, f, scratch[f.table.name]):
+                say(warning)
+        _log(client, load_id, "started", directory, files, fingerprints)  # from here its rows are hidden till committed
+        started = True
         for f in files:
             names = ", ".join(f"`{c.name}`" for c in f.table.required)
             client.command(
@@ -231,12 +388,14 @@ def load(client, directory: Path, progress: Callable[[str], None] | None = None)
             )
             appended[f.table.name] = int(client.command(f"SELECT count() FROM raw.{f.table.name} WHERE _load_id = '{load_id}'"))
             say(f"appended {appended[f.table.name]:,} rows to raw.{f.table.name}")
+        _log(client, load_id, "committed", directory, files, fingerprints, appended)
     except Exception:
-        # Take back whatever part of this load reached raw.
-        for f in files:
-            client.command(f"DELETE FROM raw.{f.table.name} WHERE _load_id = '{load_id}'", settings={"mutations_sync": 2})
+        if started:  # take back whatever part of this load reached raw; if the warehouse is gone, the next load does
+            with contextlib.suppress(ClickHouseError):
+                _take_back(client, load_id, directory)
         raise
     finally:
         for table in scratch.values():
-            client.command(f"DROP TABLE IF EXISTS {table}")
+            with contextlib.suppress(ClickHouseError):
+                client.command(f"DROP TABLE IF EXISTS {table}")
     return appended
