@@ -254,7 +254,9 @@ def tag_remove(
 def _assign(action: str, tag_key: str, customer_ids: list[str]) -> None:
     rows = _valid_catalog()
     try:
-        written = manual_tags.assign(db.client(), rows, action, tag_key, customer_ids)
+        # a refresh counts raw rows at its start and its end: a row appended between breaks its accounting
+        with refresh_lock.held(f"tags tag {action} {tag_key}"):
+            written = manual_tags.assign(db.client(), rows, action, tag_key, customer_ids)
     except KNOWN_ERRORS as exc:
         _fail(str(exc))
     console.print(f"{action}: {tag_key} for {written} customer(s); `tags refresh` publishes it")
@@ -500,6 +502,23 @@ def audience_export(
                           ("no granted consent", done.left_out_no_consent), ("no contact", done.left_out_no_contact)):
         console.print(f"  left out, {reason}: {count:,}")
     console.print(f"  recorded in audiences.export_log as {done.export_id}")
+
+
+@audience_app.command("release-holdout")
+def audience_release_holdout(
+    audience_key: Annotated[str, typer.Argument(help="The audience whose held-out customers are released.")],
+    reason: Annotated[str, typer.Option(help="Why, kept with the release.")] = "",
+) -> None:
+    """Release every customer held out of an audience (its control group): the next export includes them again.
+    The released rows move to audiences.holdout_releases with who, when and why."""
+    from orchestration import exports
+
+    try:
+        released = exports.release_holdout(db.client(), audience_key, reason=reason)
+    except KNOWN_ERRORS as exc:
+        _fail(str(exc))
+    console.print(f"released {released:,} customer(s) held out of {audience_key}; the next export includes them again "
+                  "(recorded in audiences.holdout_releases)", soft_wrap=True)
 
 
 if __name__ == "__main__":

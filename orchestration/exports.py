@@ -4,11 +4,13 @@ An audience export holds only the customers a message may go to:
 - the audience's members in the current published run (read pinned to that run, so the counts and
   the file describe the same customers even if a refresh publishes meanwhile);
 - not in a live audience of higher priority, when `exclusive` is asked;
-- not held out: a holdout is exactly the asked share of the audience (rounded to a customer), the
-  members that come first when ordered by a hash of (seed, audience, customer), so the same seed
+- not held out: a holdout is exactly the asked share of the audience (rounded to a customer, at most
+  MAX_HOLDOUT_SHARE: a control group is a sample, and a mistyped 99.99% once held out every member),
+  the members that come first when ordered by a hash of (seed, audience, customer), so the same seed
   and members give the same customers on every run. It is recorded in audiences.holdouts, and a
   recorded customer is kept out of every later export of that audience, with or without --holdout
-  (a control group stays a control group when the audience changes);
+  (a control group stays a control group when the audience changes), until the holdout is released
+  (`tags audience release-holdout`: its rows move to audiences.holdout_releases with who, when and why);
 - whose latest consent decision for the channel is granted. Consent is read from raw.consents at
   export time, so a withdrawal loaded after the nightly run still counts; of two decisions at the
   same instant the withdrawal wins, and decisions dated in the future are ignored;
@@ -16,13 +18,17 @@ An audience export holds only the customers a message may go to:
   by customer id), and only that field.
 Counts of every reason a member was left out are returned, printed and written to
 audiences.export_log. The file is written beside its destination and renamed into place when
-complete: an interrupted export leaves no file (and no partial one) at the destination.
+complete: an interrupted export leaves no file (and no partial one) at the destination. Only a
+regular file is ever created or replaced: an existing destination that is anything else (a device
+node such as /dev/null, a FIFO, a socket, a directory) is refused before anything is written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import os
+import stat
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -32,6 +38,7 @@ from pathlib import Path
 from orchestration import audiences, publish
 
 FORMATS = {"csv": "CSVWithNames", "parquet": "Parquet"}
+MAX_HOLDOUT_SHARE = 0.5  # a control group is a sample of the audience, never most of it
 
 EXPORT_LOG_DDL = """
 CREATE TABLE IF NOT EXISTS audiences.export_log (
@@ -48,6 +55,13 @@ CREATE TABLE IF NOT EXISTS audiences.holdouts (
     recorded_at DateTime64(3)
 ) ENGINE = ReplacingMergeTree ORDER BY (audience_key, customer_id)
 COMMENT 'Customers held out of an audience (campaign control group): no export of the audience contains them'
+"""
+HOLDOUT_RELEASES_DDL = """
+CREATE TABLE IF NOT EXISTS audiences.holdout_releases (
+    audience_key String, customer_id String, export_id String, holdout_seed String, holdout_share Float64,
+    recorded_at DateTime64(3), released_at DateTime64(3), released_by String, reason String
+) ENGINE = ReplacingMergeTree ORDER BY (audience_key, customer_id, recorded_at)
+COMMENT 'Holdouts released (tags audience release-holdout): the rows that left audiences.holdouts, with who released them, when and why'
 """
 
 
@@ -71,21 +85,27 @@ class ExportResult:
 
 
 def parse_share(text: str) -> float:
-    """'10%' or '0.1' -> 0.1; between 0 and 1 (exclusive of 1)."""
+    """'10%' or '0.1' -> 0.1; from 0 to MAX_HOLDOUT_SHARE."""
     value = text.strip()
     try:
         share = float(value[:-1]) / 100 if value.endswith("%") else float(value)
     except ValueError:
         raise ExportError(f"--holdout must be a share such as 10% or 0.1, got {text!r}") from None
-    if not 0 <= share < 1:
-        raise ExportError(f"--holdout must be at least 0% and below 100%, got {text!r}")
+    check_share(share, text)
     return share
+
+
+def check_share(share: float, text: str | None = None) -> None:
+    if not 0 <= share <= MAX_HOLDOUT_SHARE:  # also refuses nan
+        raise ExportError(f"--holdout must be from 0% to at most {MAX_HOLDOUT_SHARE:.0%} of the audience (a control group "
+                          f"is a sample, not the audience), got {text if text is not None else share!r}")
 
 
 def ensure_tables(client) -> None:
     client.command("CREATE DATABASE IF NOT EXISTS audiences")
     client.command(EXPORT_LOG_DDL)
     client.command(HOLDOUTS_DDL)
+    client.command(HOLDOUT_RELEASES_DDL)
 
 
 def _audience(client, audience_key: str) -> tuple[str, int]:
@@ -153,6 +173,8 @@ def export_audience(client, audience_key: str, fmt: str, out: Path, holdout_shar
     """Write the audience's sendable members to `out` (csv or parquet), all or nothing; see the module doc."""
     if fmt not in FORMATS:
         raise ExportError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    check_share(holdout_share)
+    check_destination(out)
     current = publish.current_run(client)
     if current is None:
         raise ExportError("nothing is published yet: run `tags refresh` first")
@@ -194,6 +216,7 @@ def export_tag_changes(client, fmt: str, out: Path, as_of: dt.date | None = None
         raise ExportError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if change not in (None, "added", "removed", "changed"):
         raise ExportError(f"--change must be added, removed or changed, got {change!r}")
+    check_destination(out)
     where = ["as_of = " + ("{as_of:Date}" if as_of else "(SELECT max(as_of) FROM tags.tag_changes)")]
     if tag_key:
         where.append("tag_key = {tag:String}")
@@ -207,14 +230,56 @@ def export_tag_changes(client, fmt: str, out: Path, as_of: dt.date | None = None
     return count
 
 
+def release_holdout(client, audience_key: str, released_by: str | None = None, reason: str = "") -> int:
+    """Release every customer held out of the audience so far: the next export includes them again.
+
+    Their rows move from audiences.holdouts to audiences.holdout_releases with who, when and why, so a
+    released control group can still be told apart afterwards. Returns how many customers; ExportError
+    when none is held out."""
+    ensure_tables(client)
+    cut = client.command("SELECT toString(now64(3))")  # holdouts recorded from here on stay
+    params = {"key": audience_key, "cut": cut, "by": released_by or getpass.getuser(), "reason": reason}
+    held = "audiences.holdouts FINAL WHERE audience_key = {key:String} AND recorded_at <= {cut:DateTime64(3)}"
+    count = int(client.command(f"SELECT uniqExact(customer_id) FROM {held}", parameters=params))
+    if not count:
+        known = client.query("SELECT count() FROM audiences.audience_catalog WHERE audience_key = {key:String}",
+                             parameters=params).result_rows[0][0]
+        if not known:
+            raise ExportError(f"no audience {audience_key!r} in seeds/audiences.csv and no holdout recorded for it; "
+                              "nothing was released")
+        raise ExportError(f"no customers are held out of {audience_key}; nothing was released")
+    client.command("INSERT INTO audiences.holdout_releases SELECT audience_key, customer_id, export_id, holdout_seed, "
+                   "holdout_share, recorded_at, {cut:DateTime64(3)}, {by:String}, {reason:String} FROM " + held,
+                   parameters=params)
+    # the log row is in first: a release stopped here is finished by running it again (the log keeps one row)
+    client.command("DELETE FROM audiences.holdouts WHERE audience_key = {key:String} AND recorded_at <= {cut:DateTime64(3)}",
+                   parameters=params)
+    return count
+
+
+def check_destination(out: Path) -> None:
+    """ExportError unless `out` is missing or a regular file (followed through symbolic links): an export
+    renames its file into place, which would replace a device node or a FIFO with a file of contact data."""
+    try:
+        mode = os.stat(out).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise ExportError(f"--out {out} is a directory; give a file name")
+    kind = ("a character device" if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode)
+            else "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a special file")
+    raise ExportError(f"--out {out} is {kind}, not a regular file: an export only creates or replaces regular files")
+
+
 def write_atomically(client, query: str, params: dict, fmt: str, out: Path,
                      interrupt: Callable[[int], None] | None = None) -> None:
     """Stream the query's result in the format to a temporary file beside `out`, then rename it into place.
 
     `interrupt`, called after each chunk with the bytes written so far, is how tests stop an export midway."""
     out = Path(out)
-    if out.is_dir():
-        raise ExportError(f"--out {out} is a directory; give a file name")
+    check_destination(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
     try:
@@ -228,6 +293,7 @@ def write_atomically(client, query: str, params: dict, fmt: str, out: Path,
                         interrupt(written)
             file.flush()
             os.fsync(file.fileno())
+        check_destination(out)  # again: it may have been made a FIFO or a device meanwhile
         os.replace(temporary, out)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

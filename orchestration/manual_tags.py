@@ -3,13 +3,23 @@
 The log is append-only; per customer and tag the latest add or remove wins (macros/tags/manual_tag.sql),
 and the next refresh publishes it. Everything is checked before anything is written: the tag must be a
 manual tag of the catalog, and every customer must exist in raw.customers.
+
+The ids travel as data, never as SQL text: they are sent with the query as an external table
+(ClickHouse's HTTP external data), so the lookup and the append are each one statement whatever the
+number of ids (a list spliced into the SQL stopped at max_query_size, about 20,000 ids). The append
+is one INSERT, so it is all or nothing. `tags tag add|remove` holds the warehouse's refresh lock
+(orchestration/refresh_lock.py) around this: a refresh counts raw rows at its start and end, and a
+row appended meanwhile broke its accounting.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import getpass
+import json
 import uuid
+
+from clickhouse_connect.driver.external import ExternalData
 
 from orchestration import catalog
 
@@ -36,8 +46,9 @@ def assign(client, rows: list[catalog.CatalogRow], action: str, tag_key: str, cu
     wanted = list(dict.fromkeys(c.strip() for c in customer_ids if c.strip()))
     if not wanted:
         raise ManualTagError("no customer ids given")
-    known = {r[0] for r in client.query("SELECT customer_id FROM raw.customers WHERE customer_id IN %(ids)s",
-                                        parameters={"ids": wanted}).result_rows}
+    known = {r[0] for r in client.query(
+        f"SELECT customer_id FROM raw.customers WHERE customer_id IN (SELECT customer_id FROM {WANTED})",
+        external_data=_wanted(wanted)).result_rows}
     unknown = [c for c in wanted if c not in known]
     if unknown:
         shown = ", ".join(unknown[:10]) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
@@ -45,9 +56,19 @@ def assign(client, rows: list[catalog.CatalogRow], action: str, tag_key: str, cu
     load_id = f"manual-{uuid.uuid4().hex[:12]}"
     client.command(
         "INSERT INTO raw.manual_tag_assignments (customer_id, tag_key, action, assigned_by, assigned_at, _load_id) "
-        "SELECT arrayJoin(%(ids)s), %(tag_key)s, %(action)s, %(by)s, "
-        + ("%(at)s" if assigned_at else "now()") + ", %(load_id)s",
-        parameters={"ids": wanted, "tag_key": tag_key, "action": action, "by": assigned_by or getpass.getuser(),
+        "SELECT customer_id, %(tag_key)s, %(action)s, %(by)s, " + ("%(at)s" if assigned_at else "now()")
+        + f", %(load_id)s FROM {WANTED}",
+        parameters={"tag_key": tag_key, "action": action, "by": assigned_by or getpass.getuser(),
                     "at": assigned_at, "load_id": load_id},
+        external_data=_wanted(wanted),
     )
     return len(wanted)
+
+
+WANTED = "wanted_customer_ids"  # the external table of the ids given
+
+
+def _wanted(customer_ids: list[str]) -> ExternalData:
+    """The ids as an external table of one String column, sent in the request body (JSON lines: any id is data)."""
+    data = "\n".join(json.dumps({"customer_id": c}, ensure_ascii=False) for c in customer_ids).encode()
+    return ExternalData(file_name=WANTED, data=data, fmt="JSONEachRow", structure="customer_id String")
