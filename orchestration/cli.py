@@ -57,12 +57,15 @@ def warehouse_start() -> None:
     """Start the embedded server (data in WAREHOUSE_DIR, ports WAREHOUSE_HTTP_PORT / WAREHOUSE_TCP_PORT)."""
     try:
         state = warehouse.start(settings.warehouse_dir(), settings.http_port(), settings.tcp_port())
-    except warehouse.WarehouseError as exc:
+    except (warehouse.WarehouseError, ValueError) as exc:  # ValueError: a bad TAGS_BI_* limit
         _fail(str(exc))
     console.print(state.describe(settings.warehouse_dir()))
+    console.print(f"pipeline user default: password {settings.warehouse_password_source()}", soft_wrap=True)
     console.print(f"BI user {bi_access.BI_USER}: " + (
-        f"read-only on {', '.join(bi_access.BI_DATABASES)} (password from {bi_access.PASSWORD_VARIABLE})"
-        if bi_access.password() else f"not created; set {bi_access.PASSWORD_VARIABLE} before starting the warehouse"))
+        f"read-only on {', '.join(bi_access.BI_DATABASES)} (password from {bi_access.PASSWORD_VARIABLE}); "
+        f"{bi_access.describe_limits()}"
+        if bi_access.password() else f"not created; set {bi_access.PASSWORD_VARIABLE} before starting the warehouse"),
+        soft_wrap=True)
 
 
 @warehouse_app.command("stop")
@@ -373,11 +376,15 @@ def docs_command(
 @bi_app.command("grants")
 def bi_grants(apply: Annotated[bool, typer.Option(help="Run the statements on the active target (prod only).")] = False
               ) -> None:
-    """The SQL that creates the read-only BI user on a ClickHouse server (the prod target), from TAGS_BI_PASSWORD."""
+    """The SQL that creates the read-only BI user, its limits and quota on a ClickHouse server (the prod
+    target), from TAGS_BI_PASSWORD and the TAGS_BI_* limits."""
     secret = bi_access.password()
     if not secret:
         _fail(f"set {bi_access.PASSWORD_VARIABLE} to the BI user's password first")
-    statements = bi_access.prod_statements(secret)
+    try:
+        statements = bi_access.prod_statements(secret)
+    except ValueError as exc:
+        _fail(str(exc))
     if not apply:
         for statement in statements:
             console.print(f"{statement};", soft_wrap=True, markup=False)

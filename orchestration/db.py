@@ -8,13 +8,17 @@ from collections.abc import Callable
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
-from clickhouse_connect.driver.exceptions import OperationalError
+from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 
 from orchestration import settings
 
 
 class WarehouseUnreachable(RuntimeError):
     pass
+
+
+class WarehouseRefused(WarehouseUnreachable):
+    """The server answers but refuses the login: retrying does not help."""
 
 
 # Transient warehouse trouble (a restart, a dropped connection) is retried this many times, waiting
@@ -40,6 +44,8 @@ def connect(on_retry: Callable[[str], None] = lambda message: None, **session_se
             connected = client(**session_settings)
             connected.command("SELECT 1")
             return connected
+        except WarehouseRefused:
+            raise
         except (WarehouseUnreachable, OperationalError) as exc:
             if wait is None:
                 raise WarehouseUnreachable(f"{exc} (gave up after {len(waits)} retries)") from None
@@ -68,3 +74,12 @@ def client(**session_settings) -> Client:
     except OperationalError as exc:
         hint = " (start it with `tags warehouse start`)" if settings.dbt_target() in settings.EMBEDDED_TARGETS else ""
         raise WarehouseUnreachable(f"cannot reach the warehouse at {conn.describe()}{hint}: {exc}") from None
+    except DatabaseError as exc:
+        if "AUTHENTICATION_FAILED" not in str(exc) and "Authentication failed" not in str(exc):
+            raise
+        if settings.dbt_target() in settings.EMBEDDED_TARGETS:
+            hint = (f"the embedded server's password is {settings.WAREHOUSE_PASSWORD_VARIABLE} if it was started with "
+                    f"it, else the file {settings.warehouse_password_file()} that `tags warehouse start` wrote")
+        else:
+            hint = "check CLICKHOUSE_USER and CLICKHOUSE_PASSWORD"
+        raise WarehouseRefused(f"the warehouse at {conn.describe()} refused the login: {hint}") from None

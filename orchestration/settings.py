@@ -2,6 +2,13 @@
 
 The same environment variables drive profiles.yml, so dbt and the Python side always talk to the
 same server. Nothing secret has a default here.
+
+The embedded server's pipeline user (`default`) has a password: TAGS_WAREHOUSE_PASSWORD if given,
+else the one `tags warehouse start` generated into the warehouse directory (WAREHOUSE_PASSWORD_FILE,
+mode 0600). Whoever reads it hands it down in DBT_ENV_SECRET_TAGS_WAREHOUSE_PASSWORD, the variable
+profiles.yml reads: dbt (in this process, or started by it as Dagster does) and `tags` commands
+started from here then log in the same. dbt refuses `DBT_ENV_SECRET_` variables anywhere but in
+profiles.yml, so no model or description can render the password, and scrubs them from its logs.
 """
 
 from __future__ import annotations
@@ -25,6 +32,48 @@ def http_port() -> int:
 
 def tcp_port() -> int:
     return int(os.environ.get("WAREHOUSE_TCP_PORT", "9000"))
+
+
+WAREHOUSE_PASSWORD_VARIABLE = "TAGS_WAREHOUSE_PASSWORD"
+HANDED_DOWN_PASSWORD_VARIABLE = "DBT_ENV_SECRET_TAGS_WAREHOUSE_PASSWORD"  # read by profiles.yml
+WAREHOUSE_PASSWORD_FILE = "pipeline_password"  # in the warehouse directory
+
+
+def warehouse_password_file(root: Path | None = None) -> Path:
+    return (root or warehouse_dir()) / WAREHOUSE_PASSWORD_FILE
+
+
+def given_warehouse_password() -> str | None:
+    """The pipeline password from the environment: set by the user, or handed down by the process that
+    started this one (or by an earlier read in this process); None if neither."""
+    return os.environ.get(WAREHOUSE_PASSWORD_VARIABLE) or os.environ.get(HANDED_DOWN_PASSWORD_VARIABLE) or None
+
+
+def warehouse_password(root: Path | None = None) -> str | None:
+    """The embedded server's pipeline password: from the environment, else from the warehouse directory's
+    file; None before the first `tags warehouse start`."""
+    given = given_warehouse_password()
+    if given:
+        return given
+    try:
+        return warehouse_password_file(root).read_text().strip() or None
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def warehouse_password_source(root: Path | None = None) -> str:
+    """Where the pipeline password comes from, for people."""
+    if os.environ.get(WAREHOUSE_PASSWORD_VARIABLE):
+        return f"from {WAREHOUSE_PASSWORD_VARIABLE}"
+    if warehouse_password_file(root).exists() or not os.environ.get(HANDED_DOWN_PASSWORD_VARIABLE):
+        return f"in {warehouse_password_file(root)} (readable by you only)"
+    return f"from {HANDED_DOWN_PASSWORD_VARIABLE}, set by the process that started this one"
+
+
+def hand_down_warehouse_password(password: str | None) -> None:
+    """Put the password where dbt (profiles.yml) and the processes started from here read it."""
+    if password:
+        os.environ[HANDED_DOWN_PASSWORD_VARIABLE] = password
 
 
 def dbt_target() -> str:
@@ -57,7 +106,9 @@ class Connection:
 def connection() -> Connection:
     """HTTP connection parameters of the active dbt target, read from the same variables as profiles.yml."""
     if dbt_target() in EMBEDDED_TARGETS:
-        return Connection("127.0.0.1", http_port(), "default", "", False)
+        password = warehouse_password()
+        hand_down_warehouse_password(password)
+        return Connection("127.0.0.1", http_port(), "default", password or "", False)
     return Connection(
         host=os.environ["CLICKHOUSE_HOST"],
         port=int(os.environ.get("CLICKHOUSE_PORT", "8443")),
@@ -79,3 +130,11 @@ def parse_as_of(value: str | None) -> dt.date:
         # every window would count days that have not happened yet (days since the last order, ...)
         raise ValueError(f"as_of {day} is in the future (today is {dt.date.today()}): tags are computed as of a day that has begun")
     return day
+
+
+# A command that runs dbt without asking for a client first (`tags docs`) finds the password too.
+if dbt_target() in EMBEDDED_TARGETS:
+    try:
+        hand_down_warehouse_password(warehouse_password())
+    except OSError:
+        pass  # an unreadable file: the first client says so (db.client's login error names it)

@@ -2,6 +2,13 @@
 
 The server process is `SERVER_COMMAND --config-file <dir>/config.xml`; to use a real ClickHouse
 binary instead of the embedded engine, change SERVER_COMMAND to ["clickhouse-server"].
+
+The pipeline's user `default` has a password (settings.warehouse_password): TAGS_WAREHOUSE_PASSWORD
+if given, else one generated at the first start into the warehouse directory (mode 0600). A real
+server checks its SHA-256 in users.xml; the embedded engine logs itself in as `default` with no
+password, so there `default` logs in through the embedded server's authenticator
+(embedded_server.py), which lets that one login in and then only the password. BI's bi_reader and
+its limits: bi_access.py.
 """
 
 from __future__ import annotations
@@ -9,6 +16,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -18,9 +26,10 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from orchestration import bi_access
+from orchestration import bi_access, settings
 
 SERVER_COMMAND = [sys.executable, "-m", "orchestration.embedded_server"]
 START_TIMEOUT_SECONDS = 60
@@ -77,13 +86,33 @@ class Status:
         return f"warehouse running, pid {self.pid}, HTTP {self.http_port}, native TCP {self.tcp_port}, {health} (directory {root})"
 
 
+def _embedded() -> bool:
+    """Whether SERVER_COMMAND is the embedded engine (not a real clickhouse-server)."""
+    return SERVER_COMMAND[-1] == "orchestration.embedded_server"
+
+
+def _replicas_log_in(extra: str, password: str | None) -> str:
+    """The <remote_servers> replicas of `extra` that name no user log in as `default` with the pipeline
+    password (the servers of one embedded cluster share it), as a Distributed table needs."""
+    if not password or "<replica>" not in extra:
+        return extra
+    wrapper = ElementTree.fromstring(f"<extra>{extra}</extra>")
+    for replica in wrapper.iter("replica"):
+        if replica.find("user") is None:
+            ElementTree.SubElement(replica, "user").text = "default"
+            ElementTree.SubElement(replica, "password").text = password
+    return (wrapper.text or "") + "".join(ElementTree.tostring(child, encoding="unicode") for child in wrapper)
+
+
 def config_xml(data_dir: Path, http_port: int, tcp_port: int, users_file: Path | None = None,
-               extra: str = "") -> str:
+               extra: str = "", pipeline_password: str | None = None) -> str:
     """config.xml for the server: loopback only, ClickHouse's ports, a query log for usage figures, and
     the users of users.xml (the pipeline's `default` and the read-only BI user, bi_access.py).
-    `extra` is more configuration, such as the <remote_servers> of orchestration/shards.py."""
+    `extra` is more configuration, such as the <remote_servers> of orchestration/shards.py, whose
+    replicas log in with pipeline_password."""
     users = (f"\n    <user_directories><users_xml><path>{escape(str(users_file))}</path></users_xml></user_directories>"
              if users_file else "")
+    extra = _replicas_log_in(extra, pipeline_password)
     return f"""<clickhouse>
     <path>{escape(str(data_dir))}/</path>{users}{extra}
     <listen_host>127.0.0.1</listen_host>
@@ -192,9 +221,14 @@ def start(root: Path, http_port: int, tcp_port: int, timeout: float = START_TIME
         _check_port_free(http_port, "HTTP", "WAREHOUSE_HTTP_PORT")
         _check_port_free(tcp_port, "native TCP", "WAREHOUSE_TCP_PORT")
         layout.data.mkdir(exist_ok=True)
-        layout.users.write_text(bi_access.users_xml(bi_access.password()))
-        layout.users.chmod(0o600)
-        layout.config.write_text(config_xml(layout.data, http_port, tcp_port, layout.users, extra_config))
+        password = pipeline_password(root)
+        if _embedded():
+            from orchestration.embedded_server import AUTHENTICATOR
+            users = bi_access.users_xml(bi_access.password(), pipeline_authenticator=AUTHENTICATOR)
+        else:
+            users = bi_access.users_xml(bi_access.password(), pipeline_password=password)
+        _write_private(layout.users, users)
+        _write_private(layout.config, config_xml(layout.data, http_port, tcp_port, layout.users, extra_config, password))
         with open(layout.log_file, "ab") as log:
             process = subprocess.Popen(
                 [*SERVER_COMMAND, "--config-file", str(layout.config)],
@@ -203,7 +237,7 @@ def start(root: Path, http_port: int, tcp_port: int, timeout: float = START_TIME
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # survives the CLI that started it
                 pass_fds=(lock_fd,),
-                env={**os.environ, "PYTHONPATH": _package_root()},
+                env={**os.environ, "PYTHONPATH": _package_root(), settings.WAREHOUSE_PASSWORD_VARIABLE: password},
             )
     finally:
         os.close(lock_fd)  # the child keeps its inherited copy of the lock
@@ -215,11 +249,42 @@ def start(root: Path, http_port: int, tcp_port: int, timeout: float = START_TIME
             layout.pid_file.unlink(missing_ok=True)
             raise WarehouseError(f"warehouse server exited during start-up; last lines of {layout.log_file}:\n{_tail(layout.log_file)}")
         if ping(http_port):
-            _create_connection_database(http_port)
+            _create_connection_database(http_port, password)
             return status(root)
         time.sleep(0.2)
     stop(root)
     raise WarehouseError(f"warehouse server did not answer /ping on port {http_port} within {timeout:.0f} s; see {layout.log_file}")
+
+
+def pipeline_password(root: Path) -> str:
+    """The password of the server on root: given in the environment, else the directory's file, else a
+    new one written there (0600). Handed down, so that dbt and every client this process starts use it."""
+    password_file = settings.warehouse_password_file(root)
+    given = settings.given_warehouse_password()
+    if given:
+        try:
+            if password_file.read_text().strip() != given:
+                password_file.unlink()  # a stale copy would mislead the next client that reads it
+        except FileNotFoundError:
+            pass
+        password = given
+    else:
+        password = settings.warehouse_password(root)
+        if password is None:
+            password = secrets.token_urlsafe(24)
+            fd = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(password + "\n")
+    settings.hand_down_warehouse_password(password)
+    return password
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (users.xml, config.xml with a cluster's password)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
 
 
 def stop(root: Path, timeout: float = STOP_TIMEOUT_SECONDS) -> bool:
@@ -247,9 +312,10 @@ def stop(root: Path, timeout: float = STOP_TIMEOUT_SECONDS) -> bool:
 CONNECTION_DATABASE = "dbt_connection"
 
 
-def _create_connection_database(http_port: int) -> None:
+def _create_connection_database(http_port: int, password: str) -> None:
     request = urllib.request.Request(f"http://127.0.0.1:{http_port}/",
-                                     data=f"CREATE DATABASE IF NOT EXISTS {CONNECTION_DATABASE} ENGINE = Atomic".encode())
+                                     data=f"CREATE DATABASE IF NOT EXISTS {CONNECTION_DATABASE} ENGINE = Atomic".encode(),
+                                     headers={"X-ClickHouse-User": "default", "X-ClickHouse-Key": password})
     with urllib.request.urlopen(request, timeout=30) as response:
         response.read()
 
