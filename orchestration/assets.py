@@ -12,13 +12,14 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 
-from orchestration import catalog, catalog_sync, dbt_runner, hygiene, incremental, publish, report, settings
+from orchestration import catalog, catalog_sync, dbt_runner, holds, hygiene, incremental, publish, report, settings
 from orchestration.project import PROJECT
 from orchestration.resources import RefreshLock, WarehouseResource
 from orchestration.translator import TagTranslator
 
 AS_OF_TAG = "as_of"
 FULL_REFRESH_TAG = "full_refresh"  # "true": rebuild staging and features from scratch (`tags refresh --full`)
+MAKE_CURRENT_TAG = "make_current"  # "true": a backfill (an as_of before the current one) replaces what BI reads
 
 
 def _op_context(context):
@@ -71,7 +72,7 @@ TAG_ASSETS: dict[dg.AssetKey, catalog.CatalogRow] = {
 }
 
 
-STORE_MODELS = (*publish.STORE_TABLES, "customer_profile", "customer_index")
+STORE_MODELS = (*publish.STORE_TABLES, "customer_profile", "customer_index")  # profile: the view over profile_snapshots
 
 
 @dg.asset(
@@ -80,11 +81,24 @@ STORE_MODELS = (*publish.STORE_TABLES, "customer_profile", "customer_index")
     description="Makes this run what BI reads in `tags` and `audiences`: one row in tag_store.publish_log "
                 "switches every published view at once, and the wide profile is swapped in (orchestration/publish.py).",
 )
-def published_tags(context: AssetExecutionContext, warehouse: WarehouseResource, refresh_lock: RefreshLock) -> dg.MaterializeResult:
-    as_of = run_as_of(context)
-    done = publish.publish(warehouse.client(context), run_id_of(context), as_of)
+def published_tags(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
+                   refresh_lock: RefreshLock) -> dg.MaterializeResult:
+    as_of, run_id, client = run_as_of(context), run_id_of(context), warehouse.client(context)
+    held = holds.held_tags(client, run_id, catalog.load())
+    if held:
+        context.log.warning("holding back at their last published values: " + "; ".join(
+            f"{tag} ({', '.join(checks)} failed)" for tag, checks in held.items()))
+        holds.forget_run_outputs(client, run_id)
+        dbt.cli(["build", "--select", holds.REBUILD_SELECTOR, "--vars", dbt_runner.dbt_vars(as_of, run_id, list(held))],
+                manifest=PROJECT.manifest_path).wait()
+    make_current = _op_context(context).run.tags.get(MAKE_CURRENT_TAG) == "true"
+    done = publish.publish(client, run_id, as_of, make_current=make_current)
+    if done.backfill:
+        context.log.info(f"{as_of} is earlier than the current published day: published into the history only; "
+                         "BI still reads the current run (`tags refresh --publish` makes a backfill current)")
     return dg.MaterializeResult(metadata={
-        "run_id": done.run_id, "as_of": str(done.as_of), "runs_removed": done.runs_removed,
+        "run_id": done.run_id, "as_of": str(done.as_of), "backfill": done.backfill, "held_tags": ", ".join(held),
+        "runs_removed": done.runs_removed,
         "days_dropped": ", ".join(done.days_dropped) or "none"})
 
 

@@ -50,7 +50,7 @@ CUSTOM_MODELS_DIR = PROJECT_DIR / "models" / "tags" / "custom"
 # The columns of tag_catalog.csv, in this order.
 COLUMNS = (
     "tag_key", "tag_name", "category", "method", "value_type", "rule", "params", "owner", "description",
-    "status", "coverage_min", "coverage_max", "blocking_checks", "updated_by", "updated_at",
+    "status", "coverage_min", "coverage_max", "blocking_checks", "when_blocked", "updated_by", "updated_at",
 )
 
 # Category -> the prefix its tag names start with ("txn-awaiting payment"). Short prefixes keep
@@ -71,6 +71,9 @@ VALUE_TYPES = ("flag", "label", "number")
 STATUSES = ("active", "deprecated", "archived")
 QUALITY_CHECKS = ("coverage", "distribution", "stability", "accuracy")
 DEFAULT_BLOCKING_CHECKS = ("coverage", "accuracy")
+# What a failed blocking check holds back: hold_tag, the tag alone (it keeps its last published
+# values, flagged stale, while the other tags publish); hold_night, the whole run (nothing publishes).
+WHEN_BLOCKED = ("hold_tag", "hold_night")
 MAX_TAG_NAME_LENGTH = 20
 # Column names of the wide profile besides one per tag, and the keywords of audience expressions
 # (orchestration/audience_expression.py): a tag may not take them.
@@ -262,6 +265,7 @@ class CatalogRow:
     coverage_min: float | None
     coverage_max: float | None
     blocking_checks: tuple[str, ...]
+    when_blocked: str
     updated_by: str
     updated_at: dt.date | None
     file: str = "tag_catalog.csv"
@@ -382,6 +386,7 @@ def _parse_row(cells: list[str], line: int, file: str) -> CatalogRow:
         coverage_min=number("coverage_min"),
         coverage_max=number("coverage_max"),
         blocking_checks=tuple(c.strip() for c in cell["blocking_checks"].split(";") if c.strip()),
+        when_blocked=cell["when_blocked"].strip(),
         updated_by=cell["updated_by"],
         updated_at=updated_at,
         file=file,
@@ -480,6 +485,9 @@ def _validate_row(row: CatalogRow) -> list[tuple[str, str]]:
     for check in row.blocking_checks:
         if check not in QUALITY_CHECKS:
             add("blocking_checks", f"unknown check {check!r}; one of {', '.join(QUALITY_CHECKS)}")
+    if row.when_blocked not in WHEN_BLOCKED:
+        add("when_blocked", f"unknown when_blocked {row.when_blocked!r}; one of {', '.join(WHEN_BLOCKED)} "
+                            "(hold_tag: the tag keeps its last published values; hold_night: nothing is published)")
 
     if row.updated_at is None and "updated_at" not in loaded_badly:
         add("updated_at", "updated_at is missing (YYYY-MM-DD of the last change)")

@@ -6,8 +6,10 @@ From seeds/tag_catalog.csv this writes
 - models/tags/generated/_tags.yml: description, owner, category and tests of every tag model,
   including the hand-written `sql` tags in models/tags/custom/ (whose SQL is never touched);
 - models/tags/generated/all_tags.sql: the union of every built tag, read by the outputs;
-- models/marts/generated/customer_profile.sql and its YAML: one column per active tag, with the
-  catalog's text as the column comment;
+- models/marts/generated/profile_snapshots.sql: the wide profile of every run (one column per
+  active tag) as rows of the tag store carrying the run's id, and customer_profile.sql, the view
+  of the published run BI reads as tags.customer_profile, with the catalog's text as column
+  comments (its YAML);
 - models/audiences/generated/: every audience of seeds/audiences.csv compiled to bitmap operations
   over the run's tags, with a dbt exposure per audience (orchestration/audiences.py).
 Archived tags are not built; deprecated ones are still built but get no profile column.
@@ -67,7 +69,8 @@ def expected_files(rows: list[catalog.CatalogRow],
         {"version": 2, "models": [_tag_model(r) for r in tags] + [all_tags]})
     files[GENERATED_DIR / "all_tags.sql"] = _all_tags_sql(tags)
     profile_tags = [r for r in tags if r.is_active]
-    files[PROFILE_DIR / "customer_profile.sql"] = _profile_sql(profile_tags)
+    files[PROFILE_DIR / "profile_snapshots.sql"] = _profile_snapshots_sql(profile_tags)
+    files[PROFILE_DIR / "customer_profile.sql"] = _profile_view_sql(profile_tags)
     files[PROFILE_DIR / "_customer_profile.yml"] = YAML_HEADER + _dump(_profile_yml(profile_tags))
     files.update(audiences.expected_files(audiences.load() if audience_rows is None else audience_rows, rows))
     return files
@@ -98,12 +101,12 @@ def _tag_model(r: catalog.CatalogRow) -> dict:
 
 def _all_tags_sql(tags: list[catalog.CatalogRow]) -> str:
     selects = [
-        f"select as_of, customer_id, '{r.tag_key}' as tag_key, cast(tag_value as String) as tag_value "
-        f"from {{{{ ref('{model_name(r.tag_key)}') }}}}"
+        f"-- depends_on: {{{{ ref('{model_name(r.tag_key)}') }}}}\n{{{{ tag_rows('{r.tag_key}') }}}}"
         for r in tags
     ] or ["select toDate('1970-01-01') as as_of, '' as customer_id, '' as tag_key, '' as tag_value where 0"]
     return (f"{HEADER}-- Every built tag in one long relation (one row per tagged customer and tag).\n"
-            "-- The cast makes one type of every tag's value; a NULL value fails loudly here.\n"
+            "-- The cast makes one type of every tag's value; a NULL value fails loudly here. A tag the run holds back\n"
+            "-- (a failed blocking check, when_blocked = hold_tag) keeps its published rows (macros/tags/tag_rows.sql).\n"
             "{{ config(materialized='view') }}\n\n" + "\nunion all\n".join(selects) + "\n")
 
 
@@ -116,27 +119,45 @@ def profile_column(r: catalog.CatalogRow) -> str:
     return f"anyIf(tag_value, tag_key = '{r.tag_key}') as {r.tag_key}"
 
 
-def _profile_sql(tags: list[catalog.CatalogRow]) -> str:
+def _profile_snapshots_sql(tags: list[catalog.CatalogRow]) -> str:
     columns = "".join(f",\n        {profile_column(r)}" for r in tags)
-    picked = "".join(f",\n    pivot.{r.tag_key} as {r.tag_key}" for r in tags)
+    # Nullable so that a column added by a later catalog reads NULL (not computed) on the rows of earlier runs.
+    picked = "".join(f",\n    toNullable(pivot.{r.tag_key}) as {r.tag_key}" for r in tags)
     return (
         f"{HEADER}"
-        "-- One row per customer, one column per active tag; built unpublished and swapped into `tags` on publish.\n"
-        "{{ config(order_by='customer_id', persist_docs={'relation': true, 'columns': true}) }}\n\n"
+        "-- Every run's wide profile (one row per customer, one column per active tag) in the tag store, carrying\n"
+        "-- the run's id: tags.customer_profile shows the published run's rows, so it switches with the rest.\n"
+        "-- A new tag adds its column (on_schema_change); publishing drops the columns no tag needs any more.\n"
+        "{{ config(partition_by='as_of', order_by='(as_of, run_id, customer_id)', on_schema_change='append_new_columns') }}\n\n"
         "with pivot as (\n"
         f"    select\n        customer_id{columns}\n"
         "    from {{ ref('all_tags') }}\n"
         "    group by customer_id\n"
         ")\n\n"
         "-- customers without any tag keep the defaults: 0 for flags, '' for labels, NULL for numbers\n"
-        f"select\n    features.as_of as as_of,\n    features.customer_id as customer_id{picked}\n"
+        f"select\n    {{{{ run_id() }}}} as run_id,\n    features.as_of as as_of,\n    features.customer_id as customer_id{picked}\n"
         "from {{ ref('customer_features') }} as features\n"
         "left join pivot on pivot.customer_id = features.customer_id\n"
     )
 
 
+def _profile_view_sql(tags: list[catalog.CatalogRow]) -> str:
+    picked = "".join(f", {r.tag_key}" for r in tags)
+    return (
+        f"{HEADER}"
+        "-- The wide profile BI reads: the current published run's rows of profile_snapshots.\n"
+        "{{ config(schema='tags', materialized='view', persist_docs={'relation': true, 'columns': true},\n"
+        "          sql_security='definer', definer=target.user) }}\n\n"
+        f"select as_of, customer_id{picked}\n"
+        "from {{ ref('profile_snapshots') }}\n"
+        "where (as_of, run_id) in {{ current_published_run() }}\n"
+    )
+
+
 def _profile_yml(tags: list[catalog.CatalogRow]) -> dict:
     kinds = {"flag": "1 = tagged, 0 = not", "label": "'' = not tagged", "number": "NULL = not tagged"}
+    kinds = {kind: f"{text}; NULL: the published run did not compute it" if kind != "number" else text
+             for kind, text in kinds.items()}
     columns = [{"name": "as_of", "description": "The date the tags are computed as of."},
                {"name": "customer_id", "description": "Customer (every customer in the feature mart).",
                 "data_tests": ["unique", "not_null"]}]
@@ -145,8 +166,13 @@ def _profile_yml(tags: list[catalog.CatalogRow]) -> dict:
     return {"version": 2, "models": [{
         "name": "customer_profile",
         "description": "Wide table of tags: one row per customer, one column per active catalog tag, column comments "
-                       "from the catalog. Built in tag_build and swapped into `tags` when the run is published.",
+                       "from the catalog. The current published run, switching with every other table in `tags`.",
         "columns": columns,
+    }, {
+        "name": "profile_snapshots",
+        "description": "Every run's wide profile, versioned by run_id (BI reads tags.customer_profile). Publishing "
+                       "keeps only the current run's rows.",
+        "data_tests": [{"unique_in_run": {"arguments": {"columns": ["customer_id"]}}}],
     }]}
 
 

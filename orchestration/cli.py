@@ -187,6 +187,9 @@ def refresh_command(
         "--select", "-s", help="A tag key (that tag and the outputs) or a dbt selector; repeatable.")] = None,
     full: Annotated[bool, typer.Option(
         "--full", help="Rebuild staging and features from all of raw instead of only what changed (gives the same tags).")] = False,
+    make_current: Annotated[bool, typer.Option(
+        "--publish", help="Make a backfill (an as_of before the published one) what BI reads; without it a backfill "
+                          "only joins the history.")] = False,
 ) -> None:
     """Run the nightly job now: validate the catalog, build and test (dbt), check quality, publish to `tags`."""
     day = _as_of(as_of)
@@ -199,7 +202,7 @@ def refresh_command(
                 console.print(f"  catalog sync: {change}")
             started = time.perf_counter()
             console.print(f"nightly job as of {day}{', full rebuild' if full else ''} (in this process; dbt output follows)")
-            outcome = refresh.run(day, select, rows, full=full)
+            outcome = refresh.run(day, select, rows, full=full, make_current=make_current)
     except KNOWN_ERRORS as exc:
         _fail(str(exc))
     elapsed = time.perf_counter() - started
@@ -210,7 +213,14 @@ def refresh_command(
         published = "run %s was published anyway" % outcome.run_id if outcome.published else \
             "nothing was published; `tags` still holds the last published run"
         _fail(f"the refresh as of {day} failed ({elapsed:.1f} s); {published}")
-    console.print(f"published run {outcome.run_id} as of {day} in {elapsed:.1f} s")
+    if outcome.backfill:
+        console.print(f"published run {outcome.run_id} as of {day} into the history in {elapsed:.1f} s (a backfill: "
+                      "BI still reads the later day; `--publish` makes it current)")
+    else:
+        console.print(f"published run {outcome.run_id} as of {day} in {elapsed:.1f} s")
+    if outcome.held:
+        console.print(f"[yellow]held back[/] at their last published values (stale in tags.tag_catalog): "
+                      f"{', '.join(outcome.held)}; their failed checks are above", soft_wrap=True)
     _print_summary(day, elapsed, accounting.accounts(client))
     _print_tags(client)
 
@@ -219,7 +229,9 @@ def _print_checks(outcome: refresh.RefreshOutcome) -> None:
     failed = [c for c in outcome.checks if not c.passed]
     console.print(f"quality checks: {len(outcome.checks) - len(failed)} of {len(outcome.checks)} passed")
     for check in failed:
-        kind = "[red]BLOCKING[/]" if check.blocking else "[yellow]warning[/]"
+        outcome = str(check.metadata.get("outcome", ""))
+        kind = ("[red]BLOCKING[/]" if outcome.startswith("blocks") else "[red]HOLDS TAG[/]" if outcome.startswith("holds")
+                else "[yellow]warning[/]")
         console.print(f"  {kind} {check.asset} {check.check}: {check.metadata.get('message', '')}", soft_wrap=True)
 
 

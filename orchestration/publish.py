@@ -1,19 +1,20 @@
 """Publishing a run: what it built becomes what BI reads in `tags`, all at once, or not at all.
 
 dbt writes every run's outputs to the tag store (database tag_store) as rows carrying the run's
-id, and the wide profile to tag_build. Nothing there is visible to BI: the tables in `tags` are
-views over the *published* runs (macros/publish/published_runs.sql). Publishing is, in order:
-1. one INSERT of (run_id, as_of, published_at) into tag_store.publish_log, published_at the next
-   whole second but one: from that instant customer_tags, tag_bitmaps, tag_catalog, tag_history,
-   tag_changes, catalog_changes and the audiences all read the new run together, in every query
-   that starts from then on, so a BI query never joins tonight's catalog with yesterday's tags;
-2. once that instant has passed, swap tag_build.customer_profile into tags.customer_profile
-   (EXCHANGE TABLES, atomic);
-3. housekeeping: the rows of runs nobody can see any more (failed, or superseded by a re-run of
-   the same as_of) are deleted, and days older than the retention period are dropped.
-A run that fails or is killed before step 1 leaves the published tags as they were. The profile
-is the one table swapped rather than versioned (its columns follow the catalog): it follows the
-others by the few milliseconds the swap takes, and carries as_of to tell.
+id, the wide profile included (profile_snapshots). Nothing there is visible to BI: the tables in
+`tags` are views over the *published* runs (macros/publish/published_runs.sql). Publishing is:
+1. one INSERT of (run_id, as_of, published_at, backfill) into tag_store.publish_log, published_at
+   the next whole second but one: from that instant customer_tags, customer_profile, tag_bitmaps,
+   tag_catalog, tag_history, tag_changes, catalog_changes and the audiences all read the new run
+   together, in every query that starts from then on. That row is the only switch, so a run killed
+   at any instant leaves one whole run visible: the old one before the row, the new one after.
+2. housekeeping, once that instant has passed: the rows of runs nobody can see any more (failed,
+   or superseded by a re-run of the same as_of) are deleted, the profile keeps only the current
+   run (the history is the long table) and drops columns no active tag has, and days older than
+   the retention period are dropped. A killed housekeeping is finished by the next publish.
+A run of an as_of earlier than the current one is a backfill: it joins the history (tag_history,
+tag_changes of later days compare with it) without replacing what BI reads now, unless asked
+(`make_current`, `tags refresh --publish`).
 One refresh writes at a time (the warehouse lock and the single Dagster job see to that).
 """
 
@@ -31,7 +32,8 @@ log = logging.getLogger(__name__)
 
 STORE_TABLES = ("tag_snapshots", "tag_bitmap_snapshots", "tag_catalog_snapshots", "tag_change_log",
                 "catalog_change_log", "customer_bitmap_snapshots", "audience_bitmap_snapshots", "audience_change_log",
-                "audience_catalog_snapshots")
+                "audience_catalog_snapshots", "profile_snapshots")
+PROFILE_KEEPS = ("run_id", "as_of", "customer_id")  # columns of profile_snapshots that are not tags
 DEFAULT_RETENTION_DAYS = 400
 
 
@@ -53,41 +55,62 @@ class Published:
     as_of: dt.date
     runs_removed: int
     days_dropped: list[str]
+    backfill: bool = False  # joined the history; BI still reads the current run
 
 
 def current_run(client) -> tuple[str, dt.date] | None:
     """(run_id, as_of) of the run BI reads now (as macros/publish/published_runs.sql defines it), or None."""
     rows = client.query("SELECT run_id, as_of FROM tag_store.publish_log WHERE published_at <= now64(3) "
-                        "ORDER BY as_of DESC, published_at DESC LIMIT 1").result_rows
+                        "AND backfill = 0 ORDER BY published_at DESC LIMIT 1").result_rows
     return tuple(rows[0]) if rows else None
 
 
-def publish(client, run_id: str, as_of: dt.date, keep_days: int | None = None) -> Published:
+def publish(client, run_id: str, as_of: dt.date, keep_days: int | None = None, make_current: bool = False) -> Published:
     keep_days = retention_days() if keep_days is None else keep_days
     params = {"run_id": run_id, "as_of": as_of}
     if client.command("SELECT count() FROM tag_store.publish_log WHERE run_id = %(run_id)s", parameters=params):
         raise PublishError(f"run {run_id} is already published")
-    built = client.command("SELECT count() FROM tag_store.tag_catalog_snapshots WHERE as_of = %(as_of)s "
-                           "AND run_id = %(run_id)s", parameters=params)
-    if not built:
-        raise PublishError(f"run {run_id} has no catalog snapshot as of {as_of}: its build did not finish, "
-                           "so there is nothing to publish")
-    profile_days = client.query("SELECT DISTINCT as_of FROM tag_build.customer_profile").result_rows
-    if profile_days and [row[0] for row in profile_days] != [as_of]:
-        raise PublishError(f"tag_build.customer_profile is as of {profile_days}, not {as_of}: rebuild it first")
+    for table in ("tag_catalog_snapshots", "profile_snapshots"):
+        if not client.command(f"SELECT count() FROM tag_store.{table} WHERE as_of = %(as_of)s AND run_id = %(run_id)s",
+                              parameters=params):
+            raise PublishError(f"run {run_id} has no rows as of {as_of} in tag_store.{table}: its build did not "
+                               "finish, so there is nothing to publish")
+    current = current_run(client)
+    params["backfill"] = int(current is not None and as_of < current[1] and not make_current)
 
     # The run counts from a whole second in the future (macros/publish/published_runs.sql): by then
     # its row is there for every view a query reads, and queries that started earlier see none of it.
-    client.command("INSERT INTO tag_store.publish_log (run_id, as_of, published_at) SELECT %(run_id)s, %(as_of)s, "
-                   "toDateTime64(toStartOfSecond(now64(3)) + INTERVAL 2 SECOND, 3)", parameters=params)
+    client.command("INSERT INTO tag_store.publish_log (run_id, as_of, published_at, backfill) SELECT %(run_id)s, "
+                   "%(as_of)s, toDateTime64(toStartOfSecond(now64(3)) + INTERVAL 2 SECOND, 3), %(backfill)s",
+                   parameters=params)
     while client.command("SELECT now64(3) < (SELECT published_at FROM tag_store.publish_log WHERE run_id = %(run_id)s)",
                          parameters=params):
         time.sleep(0.1)
-    client.command("CREATE TABLE IF NOT EXISTS tags.customer_profile AS tag_build.customer_profile")
-    client.command("EXCHANGE TABLES tag_build.customer_profile AND tags.customer_profile")
+    _keep_only_the_current_profile(client)
     removed = _remove_invisible_runs(client)
     dropped = _drop_days_past_retention(client, keep_days)
-    return Published(run_id, as_of, removed, dropped)
+    return Published(run_id, as_of, removed, dropped, bool(params["backfill"]))
+
+
+def _keep_only_the_current_profile(client) -> None:
+    """The wide profile is for reading now (the history is the long table): drop its other days, and the
+    columns of tags no longer in the profile (once no published view reads them)."""
+    current = current_run(client)
+    altered = altered_table(client, "profile_snapshots")
+    if current is None or altered is None:
+        return
+    days = [row[0] for row in client.query(
+        "SELECT DISTINCT partition FROM system.parts WHERE database = 'tag_store' AND table = 'profile_snapshots' "
+        "AND active AND partition != %(day)s", parameters={"day": str(current[1])}).result_rows]
+    for day in days:
+        client.command(f"ALTER TABLE {altered} DROP PARTITION '{day}'")
+    read = {row[0] for row in client.query(
+        "SELECT name FROM system.columns WHERE database = 'tags' AND table = 'customer_profile'").result_rows}
+    stored = [row[0] for row in client.query(
+        "SELECT name FROM system.columns WHERE database = 'tag_store' AND table = 'profile_snapshots'").result_rows]
+    for column in stored:
+        if read and column not in read and column not in PROFILE_KEEPS:
+            client.command(f"ALTER TABLE {altered} DROP COLUMN IF EXISTS `{column}`")
 
 
 def altered_table(client, table: str) -> str | None:

@@ -31,6 +31,8 @@ class RefreshOutcome:
     failures: list[str] = field(default_factory=list)  # step: message
     checks: list[CheckOutcome] = field(default_factory=list)
     published: bool = False
+    backfill: bool = False  # published into the history only: an as_of before the current one
+    held: list[str] = field(default_factory=list)  # tags kept at their last published values (holds.py)
 
 
 def selectors(select: list[str] | None, rows: list[catalog.CatalogRow]) -> list[str] | None:
@@ -57,12 +59,13 @@ def prepare(rows: list[catalog.CatalogRow], as_of: dt.date) -> list[str]:
     return changes
 
 
-def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow], full: bool = False) -> RefreshOutcome:
+def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow], full: bool = False,
+        make_current: bool = False) -> RefreshOutcome:
     # imported here: loading the Definitions reads the manifest prepare() may just have rewritten
     import dagster as dg
     from dagster_dbt import build_dbt_asset_selection
 
-    from orchestration.assets import AS_OF_TAG, FULL_REFRESH_TAG, dbt_models
+    from orchestration.assets import AS_OF_TAG, FULL_REFRESH_TAG, MAKE_CURRENT_TAG, dbt_models
     from orchestration.definitions import defs
     from orchestration.schedules import JOB_NAME
 
@@ -77,9 +80,10 @@ def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow]
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # dbt prints the progress
     for name in ("dagster", "dagster.builtin"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    result = job.execute_in_process(run_config=quiet, instance=instance, tags={AS_OF_TAG: as_of.isoformat(), FULL_REFRESH_TAG: str(full).lower()},
+    result = job.execute_in_process(run_config=quiet, instance=instance, tags={AS_OF_TAG: as_of.isoformat(), FULL_REFRESH_TAG: str(full).lower(),
+                                                                                   MAKE_CURRENT_TAG: str(make_current).lower()},
                                     asset_selection=asset_selection, raise_on_error=False)
-    failures, checks, published = [], [], False
+    failures, checks, published, backfill, held = [], [], False, False, []
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
@@ -93,4 +97,7 @@ def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow]
                                        evaluation.blocking, {k: v.value for k, v in evaluation.metadata.items()}))
         elif event.is_step_materialization and event.asset_key == dg.AssetKey("published_tags"):
             published = True
-    return RefreshOutcome(result.run_id, result.success, failures, checks, published)
+            metadata = event.step_materialization_data.materialization.metadata
+            backfill = bool(metadata["backfill"].value)
+            held = [tag for tag in metadata["held_tags"].value.split(", ") if tag]
+    return RefreshOutcome(result.run_id, result.success, failures, checks, published, backfill, held)

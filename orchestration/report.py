@@ -17,7 +17,7 @@ from orchestration import audiences, catalog, hygiene as hygiene_module, publish
 from orchestration.quality import REPORT_DIR
 
 REPORT_FILE = REPORT_DIR / "index.html"
-STATUS_COLOURS = {"passed": "#1b7f3b", "warning": "#b8860b", "blocked": "#b22222", "healthy": "#1b7f3b", "risk": "#b22222"}
+STATUS_COLOURS = {"passed": "#1b7f3b", "warning": "#b8860b", "blocked": "#b22222", "held (stale)": "#b22222", "healthy": "#1b7f3b", "risk": "#b22222"}
 
 
 def _figure_html(figure: go.Figure, first: bool) -> str:
@@ -33,12 +33,15 @@ def tag_table(client, run_id: str) -> list[dict]:
         "anyIf(observed, check = 'accuracy') AS mismatches, countIf(NOT passed AND blocking) AS blocked, "
         "countIf(NOT passed AND NOT blocking) AS warned FROM quality.check_results WHERE run_id = %(r)s "
         "GROUP BY tag_key ORDER BY tag_key", parameters={"r": run_id})
-    members = dict(client.query("SELECT tag_key, member_count FROM tag_store.tag_catalog_snapshots WHERE run_id = %(r)s",
-                                parameters={"r": run_id}).result_rows)
+    built = {key: (members, stale, shown) for key, members, stale, shown in client.query(
+        "SELECT tag_key, member_count, stale, values_as_of FROM tag_store.tag_catalog_snapshots WHERE run_id = %(r)s",
+        parameters={"r": run_id}).result_rows}
     table = []
     for row in result.named_results():
-        status = "blocked" if row["blocked"] else "warning" if row["warned"] else "passed"
-        table.append({**row, "members": members.get(row["tag_key"], 0), "status": status})
+        members, stale, shown = built.get(row["tag_key"], (0, 0, None))
+        # a held tag (holds.py) shows its last published values: its members are those of `shown`
+        status = "held (stale)" if stale else "blocked" if row["blocked"] else "warning" if row["warned"] else "passed"
+        table.append({**row, "members": members, "status": status, "values_as_of": shown})
     return table
 
 
@@ -85,7 +88,10 @@ def write(client, rows: list[catalog.CatalogRow], hygiene: hygiene_module.Hygien
     table_rows = [[t["tag_key"], f"{t['members']:,}", _number(t["coverage"]), t["expected"], _number(t["psi"]),
                    _number(t["stability"]), "" if t["mismatches"] is None else int(t["mismatches"]), t["status"]]
                   for t in tags]
-    sections.append("<h2>Tags</h2>" + _html_table(
+    held = [f"{t['tag_key']} (values of {t['values_as_of'] or 'no published run'})" for t in tags if t["status"] == "held (stale)"]
+    held_note = (f"<p><b>Held back tonight</b>, a blocking check failed; BI reads their last published values: "
+                 f"{html.escape(', '.join(held))}</p>" if held else "")
+    sections.append("<h2>Tags</h2>" + held_note + _html_table(
         ["tag", "members", "coverage", "expected coverage", "drift (PSI)", "stability (changed share)",
          "accuracy (mismatches in sample)", "status"], table_rows, status_column=7))
 

@@ -13,11 +13,12 @@
     published_at <= initialQueryStartTime()
 {%- endmacro %}
 
-{#- The run BI reads now: the latest published run of the latest as_of (a backfill of an older
-    as_of does not replace tonight's tags). -#}
+{#- The run BI reads now: the latest published run that is not a backfill (an as_of earlier than
+    the current one joins the history without replacing tonight's tags, unless published with
+    `--publish`). -#}
 {% macro current_published_run() -%}
-    (select as_of, run_id from {{ ref('publish_log') }} where {{ _published() }}
-     order by as_of desc, published_at desc limit 1)
+    (select as_of, run_id from {{ ref('publish_log') }} where {{ _published() }} and backfill = 0
+     order by published_at desc limit 1)
 {%- endmacro %}
 
 {#- One run per as_of, the latest published for it: the history BI sees. -#}

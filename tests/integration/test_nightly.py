@@ -94,8 +94,16 @@ def test_stability_and_drift_of_the_second_night_match_hand_computed_values(demo
         assert observed[tag_key, "distribution"] == pytest.approx(psi, abs=1e-9), tag_key
 
 
-def test_a_rule_change_that_halves_a_tag_fails_its_blocking_check_and_publishes_nothing(demo_night, client):
-    before = published_state(client)
+def members_of(client, *tag_keys: str) -> dict[str, set]:
+    found = {key: set() for key in tag_keys}
+    for key, customer_id in rows(client, "SELECT tag_key, customer_id FROM tags.customer_tags WHERE tag_key IN "
+                                         f"({', '.join(repr(k) for k in tag_keys)})"):
+        found[key].add(customer_id)
+    return found
+
+
+def test_a_rule_change_that_halves_a_tag_fails_its_blocking_check_and_holds_that_tag(demo_night, client):
+    before = members_of(client, "vip_diamond")
     # vip_diamond blocks on stability: raise its threshold to the members' median lifetime spend
     median = rows(client, "SELECT median(spend_total) FROM features.customer_features WHERE spend_total > 20000")[0][0]
     client.command(f"ALTER TABLE catalog.tag_catalog UPDATE params = 'min_spend_total={median:.2f}' "
@@ -106,21 +114,23 @@ def test_a_rule_change_that_halves_a_tag_fails_its_blocking_check_and_publishes_
     finally:
         client.command("ALTER TABLE catalog.tag_catalog UPDATE params = 'min_spend_total=20000' "
                        "WHERE tag_key = 'vip_diamond'", settings={"mutations_sync": 1})
-    assert not outcome.success and not outcome.published
+    # when_blocked = hold_tag: the tag keeps its published members, the run publishes the rest
+    assert outcome.success and outcome.published and outcome.held == ["vip_diamond"], outcome.failures
     failed = [c for c in outcome.checks if not c.passed]
     assert [(c.asset, c.check, c.blocking) for c in failed] == [("tag_models/tag_vip_diamond", "stability", True)]
     assert 0.4 < failed[0].metadata["observed"] < 0.6
     assert "share of its customers whose value changed 0.5" in failed[0].metadata["message"]
-    assert published_state(client) == before
+    assert failed[0].metadata["outcome"].startswith("holds this tag")
+    assert members_of(client, "vip_diamond") == before
+    assert rows(client, "SELECT tag_key, stale FROM tags.tag_catalog WHERE stale") == [("vip_diamond", 1)]
 
 
 def test_a_bug_between_staging_and_tags_is_caught_by_the_independent_path(demo_night, client):
-    before = published_state(client)
+    before = members_of(client, "regular_customer", "loyal_customer")
     # the bug: the per-day order model counts every order twice
     client.command("ALTER TABLE features.int_customer_daily_orders UPDATE orders = orders * 2 WHERE 1",
                    settings={"mutations_sync": 1})
     outcome = run(DAY_2, ["customer_features+", "accuracy_sample_features+"])
-    assert not outcome.success and not outcome.published
     failed = {c.asset.split("/")[-1]: c for c in outcome.checks if not c.passed and c.check == "accuracy"}
     assert {"tag_regular_customer", "tag_loyal_customer"} <= set(failed)
     message = failed["tag_loyal_customer"].metadata["message"]
@@ -128,7 +138,9 @@ def test_a_bug_between_staging_and_tags_is_caught_by_the_independent_path(demo_n
     customer = message.split(": ", 1)[1].split(":")[0]
     assert rows(client, f"SELECT count() FROM quality.accuracy_mismatches WHERE customer_id = '{customer}' "
                         "AND tag_key = 'loyal_customer'")[0][0] == 1
-    assert published_state(client) == before
+    # the tags whose accuracy failed are held at their published members (when_blocked = hold_tag)
+    assert outcome.published and {"regular_customer", "loyal_customer"} <= set(outcome.held)
+    assert members_of(client, "regular_customer", "loyal_customer") == before
 
 
 def test_hygiene_figures_match_hand_computed_ones(demo_night, client):

@@ -14,12 +14,14 @@ import clickhouse_connect
 import pytest
 from clickhouse_driver import Client as NativeClient
 
-from orchestration import warehouse
+from orchestration import settings, warehouse
 from tests.conftest import free_port, tags_cli
 
 
 def http_sql(port: int, sql: str) -> str:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/", data=sql.encode())
+    """As the pipeline user, with the password the server was started with."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/", data=sql.encode(), headers={
+        "X-ClickHouse-User": "default", "X-ClickHouse-Key": settings.warehouse_password() or ""})
     with urllib.request.urlopen(request, timeout=10) as response:
         return response.read().decode().strip()
 
@@ -27,7 +29,7 @@ def http_sql(port: int, sql: str) -> str:
 def test_answers_ping_http_and_native_tcp(server):
     assert warehouse.ping(server.http_port)
     assert http_sql(server.http_port, "SELECT 1 + 1") == "2"
-    http = clickhouse_connect.get_client(host="127.0.0.1", port=server.http_port)
+    http = clickhouse_connect.get_client(host="127.0.0.1", port=server.http_port, password=settings.warehouse_password())
     # databases are Atomic, so dbt's table materialization can publish with EXCHANGE TABLES
     http.command("CREATE DATABASE IF NOT EXISTS atomic_check")
     assert http.command("SELECT engine FROM system.databases WHERE name = 'atomic_check'") == "Atomic"
@@ -36,7 +38,7 @@ def test_answers_ping_http_and_native_tcp(server):
     http.command("INSERT INTO atomic_check.b VALUES (1)")
     http.command("EXCHANGE TABLES atomic_check.a AND atomic_check.b")
     assert http.command("SELECT count() FROM atomic_check.a") == 1
-    native = NativeClient("127.0.0.1", port=server.tcp_port)
+    native = NativeClient("127.0.0.1", port=server.tcp_port, password=settings.warehouse_password() or "")
     assert native.execute("SELECT 40 + 2") == [(42,)]
 
 

@@ -46,7 +46,7 @@ def test_the_bi_user_cannot_write_or_reach_outside_the_published_databases(demo_
                           "'INFORMATION_SCHEMA', 'information_schema') ORDER BY ALL").result_rows
     readable = {(d, t) for d, t in tables if not refused(bi, f"SELECT 1 FROM `{d}`.`{t}` LIMIT 1")}
     assert {d for d, _ in readable} <= BI_DATABASES
-    assert {d for d, _ in tables} - BI_DATABASES >= {"raw", "staging", "features", "tag_store", "tag_build"}
+    assert {d for d, _ in tables} - BI_DATABASES >= {"raw", "staging", "features", "tag_store"}
     assert ("tags", "customer_profile") in readable and ("audiences", "audience_sizes") in readable
     assert client.query("SELECT count() FROM tags.customer_tags").result_rows[0][0] > 0  # the pipeline user can
     record(client, "security", f"BI user: {len(writes)} writes, DDL, grants and file/url/remote reads; "

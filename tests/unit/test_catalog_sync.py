@@ -29,7 +29,7 @@ def test_every_built_tag_is_in_the_union_and_documented_with_its_catalog_meta():
     union = files[catalog_sync.GENERATED_DIR / "all_tags.sql"]
     documented = {m["name"]: m for m in yaml.safe_load(files[catalog_sync.GENERATED_DIR / "_tags.yml"])["models"]}
     for row in catalog_sync.built(rows):
-        assert f"'{row.tag_key}' as tag_key" in union and f"ref('tag_{row.tag_key}')" in union
+        assert f"{{{{ tag_rows('{row.tag_key}') }}}}" in union and f"ref('tag_{row.tag_key}')" in union
         meta = documented[f"tag_{row.tag_key}"]["config"]["meta"]
         assert (meta["owner"], meta["category"], meta["method"]) == (row.owner, row.category, row.method)
     assert "tag_big_spender_sql" in documented  # the hand-written sql tag gets its YAML from the catalog too
@@ -44,18 +44,20 @@ def test_archived_tags_are_not_built_and_deprecated_ones_get_no_profile_column()
     files = catalog_sync.expected_files([dataclasses.replace(vip, status="deprecated")] + [r for r in rows if r is not vip],
                                         [])
     assert "ref('tag_vip')" in files[catalog_sync.GENERATED_DIR / "all_tags.sql"]
-    assert " as vip," not in files[catalog_sync.PROFILE_DIR / "customer_profile.sql"]
+    assert " as vip," not in files[catalog_sync.PROFILE_DIR / "profile_snapshots.sql"]
+    assert " vip," not in files[catalog_sync.PROFILE_DIR / "customer_profile.sql"]
 
 
 def test_profile_has_one_typed_column_per_active_tag_with_the_catalog_text_as_comment():
     rows = catalog.load()
     files = catalog_sync.expected_files(rows)
-    sql = files[catalog_sync.PROFILE_DIR / "customer_profile.sql"]
+    sql = files[catalog_sync.PROFILE_DIR / "profile_snapshots.sql"]
+    view = files[catalog_sync.PROFILE_DIR / "customer_profile.sql"]
     columns = {c["name"]: c["description"] for c in
                yaml.safe_load(files[catalog_sync.PROFILE_DIR / "_customer_profile.yml"])["models"][0]["columns"]}
     for row in rows:
         if row.is_active:
-            assert catalog_sync.profile_column(row) in sql
+            assert catalog_sync.profile_column(row) in sql and f" {row.tag_key}" in view
             assert columns[row.tag_key].startswith(f"{row.tag_name}: {row.description}")
     by_key = {r.tag_key: r for r in rows}
     assert catalog_sync.profile_column(by_key["vip"]).startswith("toUInt8(countIf(tag_key = 'vip') > 0)")

@@ -1,10 +1,13 @@
 {#- One row per published run, written by the publish step (orchestration/publish.py) after the
     run's checks passed: the only switch that makes a run visible in `tags`. dbt only creates the
-    table (an incremental model selecting nothing), so its rows survive every build. -#}
-{{ config(order_by='(as_of, published_at)') }}
+    table (an incremental model selecting nothing), so its rows survive every build.
+    A backfill (an as_of earlier than the current one, published without `--publish`) joins the
+    history without becoming what BI reads now. -#}
+{{ config(order_by='(as_of, published_at)', on_schema_change='append_new_columns') }}
 
 select
     '' as run_id,
     toDate('1970-01-01') as as_of,
-    toDateTime64('1970-01-01 00:00:00', 3, 'UTC') as published_at
+    toDateTime64('1970-01-01 00:00:00', 3, 'UTC') as published_at,
+    toUInt8(0) as backfill
 where 0

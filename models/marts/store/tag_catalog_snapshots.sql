@@ -1,6 +1,8 @@
 {#- Every run's catalog with what the run built: member count, coverage (share of all customers)
-    and the first as_of the tag was published. The data behind a tag list screen. -#}
-{{ config(order_by='(as_of, run_id, tag_key)', partition_by='as_of') }}
+    and the first as_of the tag was published. The data behind a tag list screen. A tag the run held
+    back (var held_tags, macros/tags/tag_rows.sql) is `stale`: its members are those of values_as_of. -#}
+{{ config(order_by='(as_of, run_id, tag_key)', partition_by='as_of', on_schema_change='append_new_columns') }}
+{%- set held = var('held_tags', []) %}
 -- depends_on: {{ ref('publish_log') }}
 
 with members as (
@@ -20,10 +22,20 @@ first_published as (
     from {{ this }}
     where (as_of, run_id) in {{ published_run_per_as_of() }}
     group by tag_key
+),
+
+shown_now as (
+    select tag_key, ifNull(values_as_of, as_of) as values_as_of
+    from {{ this }}
+    where (as_of, run_id) in {{ current_published_run() }}
 )
 {%- else -%}
 first_published as (
     select '' as tag_key, toDate('1970-01-01') as first_built_on where 0
+),
+
+shown_now as (
+    select '' as tag_key, toDate('1970-01-01') as values_as_of where 0
 )
 {%- endif %}
 
@@ -43,6 +55,10 @@ select
     catalog.coverage_min as coverage_min,
     catalog.coverage_max as coverage_max,
     catalog.blocking_checks as blocking_checks,
+    catalog.when_blocked as when_blocked,
+    toUInt8({% if held %}catalog.tag_key in ('{{ held | join("', '") }}'){% else %}0{% endif %}) as stale,
+    if(stale, if(shown_now.tag_key = '', cast(null as Nullable(Date)), shown_now.values_as_of),
+       toNullable({{ as_of() }})) as values_as_of,
     catalog.updated_by as updated_by,
     catalog.updated_at as updated_at,
     ifNull(members.member_count, 0) as member_count,
@@ -52,3 +68,4 @@ select
 from {{ ref('tag_catalog') }} as catalog
 left join members on members.tag_key = catalog.tag_key
 left join first_published on first_published.tag_key = catalog.tag_key
+left join shown_now on shown_now.tag_key = catalog.tag_key

@@ -1,0 +1,39 @@
+"""Tags held back by a failed blocking check: the tag keeps its last published values, the night goes on.
+
+A tag's `when_blocked` (catalog) says what a failed blocking check holds: `hold_tag` the tag alone,
+`hold_night` the whole run. For a held tag the run's outputs are rebuilt with dbt var held_tags,
+so all_tags carries the published rows of that tag into the run (macros/tags/tag_rows.sql) and
+everything built from it (the long table, bitmaps, the profile, audiences, tag_catalog with
+`stale` = 1 and `values_as_of`) agrees; then the run publishes as usual.
+"""
+
+from __future__ import annotations
+
+from orchestration import catalog, publish
+
+# Store tables written from all_tags on: a rebuild for held tags writes their run rows again, so they
+# are forgotten first (the others, such as the run's copy of the audiences, are left as written).
+REBUILT_FROM_ALL_TAGS = ("tag_snapshots", "tag_bitmap_snapshots", "tag_catalog_snapshots", "tag_change_log",
+                         "catalog_change_log", "profile_snapshots", "audience_bitmap_snapshots", "audience_change_log")
+REBUILD_SELECTOR = "all_tags+"
+
+
+def held_tags(client, run_id: str, rows: list[catalog.CatalogRow]) -> dict[str, list[str]]:
+    """tag_key -> its failed blocking checks, for the hold_tag tags whose blocking check failed in this run."""
+    holding = {r.tag_key for r in rows if r.when_blocked == "hold_tag"}
+    failed = client.query("SELECT tag_key, groupArray(check) FROM quality.check_results WHERE run_id = %(r)s "
+                          "AND blocking AND NOT passed GROUP BY tag_key ORDER BY tag_key",
+                          parameters={"r": run_id}).result_rows
+    return {tag_key: sorted(checks) for tag_key, checks in failed if tag_key in holding}
+
+
+def forget_run_outputs(client, run_id: str) -> None:
+    """Delete the run's rows of the tables the rebuild writes again (nothing of it is published yet)."""
+    for table in REBUILT_FROM_ALL_TAGS:
+        altered = publish.altered_table(client, table)
+        if altered is None:
+            raise publish.PublishError(f"holding a tag back rewrites this run's rows of tag_store.{table}, which is "
+                                       "sharded on a warehouse that cannot run ON CLUSTER; set when_blocked = "
+                                       "hold_night for this target")
+        client.command(f"ALTER TABLE {altered} DELETE WHERE run_id = %(r)s", parameters={"r": run_id},
+                       settings={"mutations_sync": 2})
