@@ -58,6 +58,16 @@ def assert_clear_error(result: subprocess.CompletedProcess, *fragments: str) -> 
     return output
 
 
+def read_until(process: subprocess.Popen, text: str) -> list[str]:
+    """Lines of the process's output up to the first that holds text (all of them if it never comes)."""
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if text in line:
+            break
+    return seen
+
+
 def pytest_sessionfinish(session, exitstatus):
     if not TRIALS:
         return

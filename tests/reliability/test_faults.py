@@ -17,7 +17,7 @@ import pytest
 from orchestration import catalog, publish, refresh, refresh_lock, warehouse
 from tests.conftest import TAGS_COMMAND, free_port, published_state, table_checksums, tags_cli
 from tests.integration.known import AS_OF
-from tests.reliability.conftest import assert_clear_error, manual_assignments, record
+from tests.reliability.conftest import assert_clear_error, manual_assignments, read_until, record
 
 DAY_2 = AS_OF + dt.timedelta(days=1)
 DAY_3 = AS_OF + dt.timedelta(days=2)
@@ -43,16 +43,6 @@ def manual_before(demo_night, client):
 def start_refresh(day: dt.date, **env: str) -> subprocess.Popen:
     return subprocess.Popen([TAGS_COMMAND, "refresh", "--as-of", day.isoformat()], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True, env={**os.environ, **env})
-
-
-def read_until(process: subprocess.Popen, text: str) -> list[str]:
-    """Lines of the process's output up to the first that holds text (all of them if it never comes)."""
-    seen = []
-    for line in process.stdout:
-        seen.append(line)
-        if text in line:
-            break
-    return seen
 
 
 def finish(process: subprocess.Popen, timeout: float = 900) -> str:

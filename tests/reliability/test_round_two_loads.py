@@ -20,7 +20,7 @@ import pytest
 from orchestration import accounting, dbt_runner, demo, loader, warehouse
 from tests.conftest import TAGS_COMMAND, free_port, tags_cli
 from tests.integration.known import AS_OF
-from tests.reliability.conftest import assert_clear_error, record
+from tests.reliability.conftest import assert_clear_error, read_until, record
 
 EVENTS_HEADER = "customer_id,event_at,event_type,channel,campaign_id,product_category,message_id\n"
 ITEMS_HEADER = "order_id,product_id,quantity,unit_price\n"
@@ -82,15 +82,6 @@ def big_folder(client, folder: Path, prefix: str, events: int = 50_000, items: i
 def start_load(folder: Path) -> subprocess.Popen:
     return subprocess.Popen([TAGS_COMMAND, "load", str(folder)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
-
-
-def read_until(process: subprocess.Popen, text: str) -> list[str]:
-    seen_lines = []
-    for line in process.stdout:
-        seen_lines.append(line)
-        if text in line:
-            break
-    return seen_lines
 
 
 def rows_by_load(client, prefix: str) -> dict[str, dict[str, int]]:
