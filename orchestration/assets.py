@@ -79,7 +79,8 @@ STORE_MODELS = (*publish.STORE_TABLES, "customer_profile", "customer_index")  # 
     group_name="publish",
     deps=[*TAG_ASSETS, *(get_asset_key_for_model([dbt_models], m) for m in STORE_MODELS)],
     description="Makes this run what BI reads in `tags` and `audiences`: one row in tag_store.publish_log "
-                "switches every published view at once, and the wide profile is swapped in (orchestration/publish.py).",
+                "switches every published view at once, the wide profile included; tags held back by a failed check "
+                "keep their published rows (orchestration/publish.py, holds.py).",
 )
 def published_tags(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
                    refresh_lock: RefreshLock) -> dg.MaterializeResult:

@@ -18,6 +18,7 @@ from orchestration.resources import WarehouseResource
 
 
 def _when_failed(row, check: str) -> str:
+    """What a failed check of this tag does (the check's description, and its outcome when it fails)."""
     if check not in row.blocking_checks:
         return "warns"
     return "blocks publishing" if row.when_blocked == "hold_night" else "holds this tag at its last published values"
@@ -41,6 +42,7 @@ def tag_quality(context: AssetCheckExecutionContext, warehouse: WarehouseResourc
     quality.record(client, run_id, as_of, results, figures)
     asset_of = {row.tag_key: asset for asset, row in TAG_ASSETS.items()}
     selected = context.selected_asset_check_keys  # a run of some tags checks only those
+    by_key = {row.tag_key: row for row in rows}
     when_blocked = {row.tag_key: row.when_blocked for row in rows}
     for result in results:
         if dg.AssetCheckKey(asset_of[result.tag_key], result.check) not in selected:
@@ -48,9 +50,7 @@ def tag_quality(context: AssetCheckExecutionContext, warehouse: WarehouseResourc
         # A failed blocking check of a hold_tag tag must not stop publishing: the publish step holds that
         # tag back (holds.py). Only an ERROR of a blocking check stops what depends on it.
         holds_night = result.blocking and when_blocked[result.tag_key] == "hold_night"
-        outcome = ("" if result.passed or not result.blocking else
-                   "blocks the night: nothing is published" if holds_night else
-                   "holds this tag: it keeps its last published values, the other tags publish")
+        outcome = "" if result.passed or not result.blocking else _when_failed(by_key[result.tag_key], result.check)
         yield dg.AssetCheckResult(
             asset_key=asset_of[result.tag_key], check_name=result.check, passed=result.passed,
             severity=dg.AssetCheckSeverity.ERROR if holds_night else dg.AssetCheckSeverity.WARN,

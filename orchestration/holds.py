@@ -9,13 +9,30 @@ everything built from it (the long table, bitmaps, the profile, audiences, tag_c
 
 from __future__ import annotations
 
-from orchestration import catalog, publish
+import json
 
-# Store tables written from all_tags on: a rebuild for held tags writes their run rows again, so they
-# are forgotten first (the others, such as the run's copy of the audiences, are left as written).
-REBUILT_FROM_ALL_TAGS = ("tag_snapshots", "tag_bitmap_snapshots", "tag_catalog_snapshots", "tag_change_log",
-                         "catalog_change_log", "profile_snapshots", "audience_bitmap_snapshots", "audience_change_log")
-REBUILD_SELECTOR = "all_tags+"
+from orchestration import catalog, publish
+from orchestration.project import PROJECT
+
+REBUILD_FROM = "all_tags"
+REBUILD_SELECTOR = f"{REBUILD_FROM}+"
+
+
+def rebuilt_store_tables() -> list[str]:
+    """The store tables the rebuild appends to again (the incremental models downstream of all_tags, from
+    the dbt manifest): their run rows are forgotten first. The others, such as the run's copy of the
+    audiences, stay as written."""
+    manifest = json.loads(PROJECT.manifest_path.read_text())
+    nodes, children = manifest["nodes"], manifest["child_map"]
+    start = next(uid for uid, node in nodes.items() if node["resource_type"] == "model" and node["name"] == REBUILD_FROM)
+    below, todo = set(), [start]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in below:
+                below.add(child)
+                todo.append(child)
+    return sorted(nodes[uid]["name"] for uid in below if uid in nodes and nodes[uid]["resource_type"] == "model"
+                  and nodes[uid]["schema"] == "tag_store" and nodes[uid]["config"]["materialized"] == "incremental")
 
 
 def held_tags(client, run_id: str, rows: list[catalog.CatalogRow]) -> dict[str, list[str]]:
@@ -29,7 +46,7 @@ def held_tags(client, run_id: str, rows: list[catalog.CatalogRow]) -> dict[str, 
 
 def forget_run_outputs(client, run_id: str) -> None:
     """Delete the run's rows of the tables the rebuild writes again (nothing of it is published yet)."""
-    for table in REBUILT_FROM_ALL_TAGS:
+    for table in rebuilt_store_tables():
         altered = publish.altered_table(client, table)
         if altered is None:
             raise publish.PublishError(f"holding a tag back rewrites this run's rows of tag_store.{table}, which is "

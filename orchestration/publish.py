@@ -99,11 +99,8 @@ def _keep_only_the_current_profile(client) -> None:
     altered = altered_table(client, "profile_snapshots")
     if current is None or altered is None:
         return
-    days = [row[0] for row in client.query(
-        "SELECT DISTINCT partition FROM system.parts WHERE database = 'tag_store' AND table = 'profile_snapshots' "
-        "AND active AND partition != %(day)s", parameters={"day": str(current[1])}).result_rows]
-    for day in days:
-        client.command(f"ALTER TABLE {altered} DROP PARTITION '{day}'")
+    profile = ("profile_snapshots",)
+    _drop_partitions(client, profile, _partitions(client, profile, "partition != %(day)s", day=str(current[1])))
     read = {row[0] for row in client.query(
         "SELECT name FROM system.columns WHERE database = 'tags' AND table = 'customer_profile'").result_rows}
     stored = [row[0] for row in client.query(
@@ -147,12 +144,20 @@ def _drop_days_past_retention(client, keep_days: int) -> list[str]:
     """Drop whole as_of partitions older than keep_days before the newest published as_of."""
     newest = client.command("SELECT max(as_of) FROM tag_store.publish_log")
     cutoff = dt.date.fromisoformat(str(newest)) - dt.timedelta(days=keep_days)
-    days = sorted({row[0] for row in client.query(
-        "SELECT DISTINCT partition FROM system.parts WHERE database = 'tag_store' AND active "
-        "AND table IN %(tables)s AND toDate(partition) < %(cutoff)s",
-        parameters={"tables": STORE_TABLES, "cutoff": cutoff}).result_rows})
+    days = _partitions(client, STORE_TABLES, "toDate(partition) < %(cutoff)s", cutoff=cutoff)
+    _drop_partitions(client, STORE_TABLES, days)
+    return days
+
+
+def _partitions(client, tables: tuple[str, ...], condition: str, **params) -> list[str]:
+    """The as_of partitions (days) of these store tables that meet condition, sorted."""
+    return sorted({row[0] for row in client.query(
+        f"SELECT DISTINCT partition FROM system.parts WHERE database = 'tag_store' AND active AND table IN %(tables)s "
+        f"AND {condition}", parameters={"tables": tables, **params}).result_rows})
+
+
+def _drop_partitions(client, tables: tuple[str, ...], days: list[str]) -> None:
     for day in days:
-        for table in STORE_TABLES:
+        for table in tables:
             if altered := altered_table(client, table):
                 client.command(f"ALTER TABLE {altered} DROP PARTITION '{day}'")
-    return days

@@ -95,13 +95,20 @@ def rows_by_load(client, prefix: str) -> dict[str, dict[str, int]]:
     return found
 
 
-def test_a_load_killed_after_appending_events_shows_nothing_and_the_next_load_cleans_up(base, client, tmp_path):
+def load_until_events_appended(client, tmp_path: Path, prefix: str):
+    """A big folder being loaded by `tags load`, read up to its line that raw.events was appended:
+    (folder, rows expected per table, what staging saw before, the process, its lines so far)."""
     folder = tmp_path / "big"
-    expected = big_folder(client, folder, "KA")
+    expected = big_folder(client, folder, prefix)
     before = seen(client)
     process = start_load(folder)
     lines = read_until(process, "rows to raw.events")
     assert "appended" in lines[-1], "".join(lines)
+    return folder, expected, before, process, lines
+
+
+def test_a_load_killed_after_appending_events_shows_nothing_and_the_next_load_cleans_up(base, client, tmp_path):
+    folder, expected, before, process, lines = load_until_events_appended(client, tmp_path, "KA")
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL and not any(line.startswith("loaded") for line in lines), "".join(lines)
@@ -129,12 +136,7 @@ def test_a_load_killed_after_appending_events_shows_nothing_and_the_next_load_cl
 
 
 def test_a_warehouse_killed_mid_load_fails_in_one_line_and_the_next_load_cleans_up(base, server, client, tmp_path):
-    folder = tmp_path / "big"
-    expected = big_folder(client, folder, "KB")
-    before = seen(client)
-    process = start_load(folder)
-    lines = read_until(process, "rows to raw.events")
-    assert "appended" in lines[-1], "".join(lines)
+    folder, expected, before, process, lines = load_until_events_appended(client, tmp_path, "KB")
     os.kill(warehouse.status(server.root).pid, signal.SIGKILL)
     output = "".join(lines) + process.communicate(timeout=300)[0]
     error = assert_clear_error(subprocess.CompletedProcess([], process.returncode, output, ""),
