@@ -127,7 +127,7 @@ def measured_refresh(client, *args: str) -> Refresh:
 
 def scan_floor(client) -> dict[str, float]:
     """The least a correct full refresh must do: read every column of every raw table once."""
-    from orchestration import contract
+    from orchestration.warehouse import contract
 
     floor = {}
     for table in contract.raw_tables():
@@ -149,7 +149,7 @@ def export_parquet(client, directory: Path) -> None:
 
 def peer_rounds(client, results: Results, parquet: Path) -> None:
     from bench import duckdb_peer
-    from orchestration import catalog_sync
+    from orchestration.catalog import catalog_sync
 
     models = ["path:models/staging", "path:models/features",
               *(catalog_sync.model_name(r.tag_key) for r in duckdb_peer.rule_tags())]
@@ -180,7 +180,9 @@ def main() -> None:
         os.environ.update({"WAREHOUSE_DIR": str(Path(directory) / "warehouse"),
                            "WAREHOUSE_HTTP_PORT": str(free_port()), "WAREHOUSE_TCP_PORT": str(free_port())})
         from bench import audience_size, new_tag
-        from orchestration import catalog, contract, db
+        from orchestration.catalog import catalog
+        from orchestration.warehouse import contract
+        from orchestration.warehouse import db
 
         new_tag.tags("warehouse", "start")
         try:

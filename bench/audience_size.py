@@ -38,7 +38,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def measure(client, rows) -> dict[str, dict[str, dict[str, float]]]:
     """Per expression and way: count, wall p50/p95 and engine p50/p95 (ms), asked QUERIES times, alternating."""
-    from orchestration import audiences
+    from orchestration.audiences import audiences
 
     found: dict[str, dict[str, dict[str, float]]] = {}
     for label, (expression, having) in EXPRESSIONS.items():
@@ -69,7 +69,8 @@ def main() -> None:
     as_of = dt.date(2026, 11, 23).isoformat()
 
     with published_demo(args.customers, as_of, "bench-audience-"):
-        from orchestration import catalog, db
+        from orchestration.catalog import catalog
+        from orchestration.warehouse import db
 
         found = measure(db.client(), catalog.load())
     print(f"{'expression':<8} {'way':<12} {'count':>9} {'wall p50':>9} {'wall p95':>9} {'engine p50':>11} {'engine p95':>11}")
@@ -91,7 +92,9 @@ def engine_times(client, expression: str, long_sql: str) -> dict[str, list[float
             "AND query NOT LIKE '%%system.query_log%%' ORDER BY event_time_microseconds DESC LIMIT %(n)s",
             parameters={"p": pattern, "n": QUERIES}).result_rows]
         return found or [float("nan")]
-    from orchestration import audience_expression, audiences, catalog
+    from orchestration.audiences import audience_expression
+    from orchestration.audiences import audiences
+    from orchestration.catalog import catalog
 
     first_condition = audience_expression.compile_expression(
         expression, audiences.tag_types(catalog.load())).conditions[0]

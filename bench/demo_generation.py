@@ -29,7 +29,9 @@ def main() -> None:
 
     http_port, tcp_port = free_port(), free_port()
     os.environ["WAREHOUSE_HTTP_PORT"] = str(http_port)
-    from orchestration import db, demo, warehouse
+    from orchestration.warehouse import db
+    from orchestration.warehouse import demo
+    from orchestration.warehouse import warehouse
 
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as directory:
         root = Path(directory)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from orchestration import catalog
+from orchestration.catalog import catalog
 
 RAW_TABLES = ["customers", "orders", "order_items", "products", "events", "tickets"]
 WINDOWS = [30, 60, 90, 180, 365]

@@ -13,7 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from orchestration import catalog, db, demo, refresh, warehouse
+from orchestration.catalog import catalog
+from orchestration.warehouse import db
+from orchestration.warehouse import demo
+from orchestration.dagster import refresh
+from orchestration.warehouse import warehouse
 from tests.integration.known import AS_OF
 
 

@@ -12,7 +12,7 @@
     sent along instead of looking for it locally; on a single server GLOBAL changes nothing. -#}
 
 {#- Whether DDL runs ON CLUSTER: on a real cluster yes; the embedded servers of `two_shards` have no
-    Keeper and refuse it, so there the shard tables are created on each server by orchestration/shards.py. -#}
+    Keeper and refuse it, so there the shard tables are created on each server by orchestration/warehouse/shards.py. -#}
 {% macro cluster_ddl_enabled() -%}
     {{ return(target.name != 'two_shards') }}
 {%- endmacro %}

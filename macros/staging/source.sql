@@ -1,5 +1,5 @@
 {#- source('raw', ...) as staging sees it: without the rows of a `tags load` that died half-way
-    (started in raw.load_log but neither committed nor cleaned up; orchestration/contract.py). Those
+    (started in raw.load_log but neither committed nor cleaned up; orchestration/warehouse/contract.py). Those
     rows stay invisible until the next `tags load` removes them, so a killed load is all or nothing for
     every model and test reading raw (row_count_equals, changed_partitions, drop_vanished_partitions).
     Loads and refreshes take the same lock, so the set cannot change during a run. With no such load

@@ -1,5 +1,5 @@
 {#- One tag's rows for all_tags: the tag model's, or, when the run holds the tag back (var held_tags:
-    a failed blocking check of a `when_blocked = hold_tag` tag, orchestration/holds.py), the rows BI
+    a failed blocking check of a `when_blocked = hold_tag` tag, orchestration/publishing/holds.py), the rows BI
     reads now, carried into this run unchanged. The store is named, not ref'd: all_tags feeds it. -#}
 {% macro tag_rows(tag_key) -%}
     {%- if tag_key in var('held_tags', []) -%}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from orchestration import contract
+from orchestration.warehouse import contract
 
 AS_OF = dt.date(2026, 11, 23)
 END = dt.datetime(2026, 11, 24)  # end of the as_of day

@@ -16,8 +16,13 @@ import subprocess
 
 import pytest
 
-from orchestration import catalog, db, demo, refresh, shards, warehouse
-from orchestration.project import DBT_EXECUTABLE
+from orchestration.catalog import catalog
+from orchestration.warehouse import db
+from orchestration.warehouse import demo
+from orchestration.dagster import refresh
+from orchestration.warehouse import shards
+from orchestration.warehouse import warehouse
+from orchestration.dagster.project import DBT_EXECUTABLE
 from orchestration.settings import PROJECT_DIR
 from tests.conftest import BI_TEST_PASSWORD, environment, free_port
 from tests.integration.known import AS_OF
@@ -104,7 +109,7 @@ def test_a_rerun_on_two_shards_replaces_the_published_run_and_cleans_what_it_can
 
     assert published(initiator) == single_node
     # the replicated store tables lose the superseded run; the sharded one cannot here (no ON CLUSTER)
-    # and keeps it unseen, as orchestration/publish.py says
+    # and keeps it unseen, as orchestration/publishing/publish.py says
     assert initiator.command("SELECT count() FROM tag_store.tag_bitmap_snapshots WHERE run_id = %(r)s",
                              parameters={"r": first_run}) == 0
     assert initiator.command("SELECT count() FROM tag_store.tag_snapshots WHERE run_id = %(r)s",

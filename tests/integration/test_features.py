@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from orchestration import dbt_runner
+from orchestration.dagster import dbt_runner
 from tests.integration.known import AS_OF, END, customer, days_ago, load_raw, message, order
 
 ORDERS = [

@@ -6,7 +6,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration import contract, loader
+from orchestration.warehouse import contract
+from orchestration.warehouse import loader
 from tests.conftest import tags_cli
 
 CUSTOMERS_CSV = (

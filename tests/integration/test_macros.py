@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from dbt.cli.main import dbtRunner
 
-from orchestration import dbt_runner
+from orchestration.dagster import dbt_runner
 from tests.integration.known import AS_OF
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration import catalog, refresh
+from orchestration.catalog import catalog
+from orchestration.dagster import refresh
 from tests.conftest import TAGS_COMMAND, published_state
 from tests.integration.known import AS_OF
 
@@ -144,7 +145,7 @@ def test_a_bug_between_staging_and_tags_is_caught_by_the_independent_path(demo_n
 
 
 def test_hygiene_figures_match_hand_computed_ones(demo_night, client):
-    from orchestration import hygiene
+    from orchestration.quality import hygiene
 
     client.command("SELECT count() FROM tags.customer_tags WHERE tag_key = 'vip'")
     client.command("SELECT countIf(churn_risk) FROM tags.customer_profile")
@@ -174,7 +175,7 @@ def test_hygiene_figures_match_hand_computed_ones(demo_night, client):
 
 
 def test_quality_report_renders_in_headless_chromium_without_console_errors(demo_night, client, tmp_path):
-    from orchestration import report
+    from orchestration.quality import report
 
     path = report.write(client, catalog.load(), path=tmp_path / "index.html")
     browser = subprocess.run(
@@ -196,7 +197,7 @@ def test_review_sheet_round_trip_gives_human_accuracy_per_tag(demo_night, client
 
     from typer.testing import CliRunner
 
-    from orchestration import cli
+    from orchestration.cli import cli
 
     sheet = tmp_path / "review.csv"
     result = CliRunner().invoke(cli.app, ["quality", "review-sample", "--out", str(sheet), "--customers", "20"])

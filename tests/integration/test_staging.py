@@ -6,7 +6,10 @@ import datetime as dt
 
 import pytest
 
-from orchestration import accounting, contract, dbt_runner, demo
+from orchestration.quality import accounting
+from orchestration.warehouse import contract
+from orchestration.dagster import dbt_runner
+from orchestration.warehouse import demo
 
 AS_OF = dt.date(2026, 11, 23)
 CUSTOMERS = 2_000

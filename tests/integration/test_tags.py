@@ -10,7 +10,10 @@ from decimal import Decimal
 import pytest
 from typer.testing import CliRunner
 
-from orchestration import catalog, cli, contract, manual_tags
+from orchestration.catalog import catalog
+from orchestration.cli import cli
+from orchestration.warehouse import contract
+from orchestration.catalog import manual_tags
 from tests.integration.known import AS_OF, END, customer, days_ago, load_raw, message, order
 
 ORDERS: list[list] = []
@@ -443,7 +446,7 @@ def test_manual_tag_command_appends_with_who_and_when(built, client):
 
 
 def test_retention_drops_whole_days_older_than_the_period(built, client):
-    from orchestration import publish
+    from orchestration.publishing import publish
 
     assert publish._drop_days_past_retention(client, keep_days=1) == []  # the day before the newest is kept
     assert publish._drop_days_past_retention(client, keep_days=0) == [str(AS_OF)]

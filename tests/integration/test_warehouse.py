@@ -14,7 +14,8 @@ import clickhouse_connect
 import pytest
 from clickhouse_driver import Client as NativeClient
 
-from orchestration import settings, warehouse
+from orchestration import settings
+from orchestration.warehouse import warehouse
 from tests.conftest import free_port, tags_cli
 
 

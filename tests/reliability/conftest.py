@@ -11,7 +11,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration import accounting
+from orchestration.quality import accounting
 
 SUMMARY = Path(__file__).resolve().parents[2] / "reports" / "reliability" / "summary.md"
 @dataclass(frozen=True)

@@ -20,7 +20,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from orchestration import audience_expression, audiences, catalog, catalog_sync, cli, contract, loader
+from orchestration.audiences import audience_expression
+from orchestration.audiences import audiences
+from orchestration.catalog import catalog
+from orchestration.catalog import catalog_sync
+from orchestration.cli import cli
+from orchestration.warehouse import contract
+from orchestration.warehouse import loader
 from tests.conftest import published_state, tags_cli
 from tests.integration.known import AS_OF
 from tests.reliability.conftest import assert_clear_error, record

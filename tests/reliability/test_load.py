@@ -22,7 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 import clickhouse_connect
 import pytest
 
-from orchestration import catalog, demo, refresh
+from orchestration.catalog import catalog
+from orchestration.warehouse import demo
+from orchestration.dagster import refresh
 from tests.conftest import BI_TEST_PASSWORD, TAGS_COMMAND
 from tests.integration.known import AS_OF
 from tests.reliability.conftest import SUMMARY, record

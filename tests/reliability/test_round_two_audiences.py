@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration import accounting, exports
+from orchestration.quality import accounting
+from orchestration.audiences import exports
 from tests.conftest import tags_cli
 from tests.reliability.conftest import assert_clear_error, manual_assignments, record
 
@@ -166,7 +167,7 @@ def test_25000_unknown_customer_ids_are_refused_in_one_line(demo_night, client):
 
 HOLD_LOCK = """
 import sys
-from orchestration import refresh_lock
+from orchestration.warehouse import refresh_lock
 with refresh_lock.held("tags refresh (round-two test)"):
     print("held", flush=True)
     sys.stdin.read()  # until the test closes it

@@ -17,7 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from orchestration import accounting, dbt_runner, demo, loader, warehouse
+from orchestration.quality import accounting
+from orchestration.dagster import dbt_runner
+from orchestration.warehouse import demo
+from orchestration.warehouse import loader
+from orchestration.warehouse import warehouse
 from tests.conftest import TAGS_COMMAND, free_port, tags_cli
 from tests.integration.known import AS_OF
 from tests.reliability.conftest import assert_clear_error, read_until, record
@@ -227,7 +231,7 @@ def test_a_csv_with_a_utf8_byte_order_mark_loads(base, client, tmp_path):
 
 HOLD_THE_LOCK = """
 import time
-from orchestration import refresh_lock
+from orchestration.warehouse import refresh_lock
 with refresh_lock.held("tags refresh"):
     print("holding", flush=True)
     time.sleep(300)

@@ -16,7 +16,9 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from orchestration import catalog, catalog_sync, cli
+from orchestration.catalog import catalog
+from orchestration.catalog import catalog_sync
+from orchestration.cli import cli
 from tests.conftest import BI_TEST_PASSWORD, TAGS_COMMAND, published_state, tags_cli
 from tests.integration.known import AS_OF
 from tests.reliability.conftest import record

@@ -12,7 +12,10 @@ import pytest
 import yaml
 from clickhouse_connect.driver.exceptions import DatabaseError
 
-from orchestration import audiences, bi_access, exports, settings
+from orchestration.audiences import audiences
+from orchestration.warehouse import bi_access
+from orchestration.audiences import exports
+from orchestration import settings
 from tests.conftest import BI_TEST_PASSWORD, tags_cli
 from tests.reliability.conftest import record
 

@@ -6,8 +6,12 @@ import datetime as dt
 
 import pytest
 
-from orchestration import audience_expression as expr
-from orchestration import audiences, bi_access, catalog, catalog_sync, exports
+from orchestration.audiences import audience_expression as expr
+from orchestration.audiences import audiences
+from orchestration.warehouse import bi_access
+from orchestration.catalog import catalog
+from orchestration.catalog import catalog_sync
+from orchestration.audiences import exports
 
 TYPES = {"vip": "flag", "churn_risk": "flag", "complaint_open": "flag", "rfm_segment": "label", "country": "label",
          "value_score": "number"}

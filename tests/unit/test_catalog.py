@@ -1,4 +1,4 @@
-"""The tag catalog seed and its validation (orchestration/catalog.py), without a warehouse."""
+"""The tag catalog seed and its validation (orchestration/catalog/catalog.py), without a warehouse."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from orchestration import catalog
+from orchestration.catalog import catalog
 
 ROWS = catalog.load()
 BY_KEY = {row.tag_key: row for row in ROWS}

@@ -4,7 +4,8 @@ import dataclasses
 
 import yaml
 
-from orchestration import catalog, catalog_sync
+from orchestration.catalog import catalog
+from orchestration.catalog import catalog_sync
 
 
 def test_committed_stubs_agree_with_the_catalog():

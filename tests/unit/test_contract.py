@@ -1,4 +1,4 @@
-from orchestration import contract
+from orchestration.warehouse import contract
 
 # The contract every shop system can deliver (issue: raw data contract), by table.
 EXPECTED = {

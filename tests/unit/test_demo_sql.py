@@ -1,6 +1,6 @@
 import datetime as dt
 
-from orchestration import demo
+from orchestration.warehouse import demo
 
 
 def test_same_seed_gives_the_same_sql_and_another_seed_another():

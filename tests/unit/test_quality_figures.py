@@ -4,7 +4,11 @@ import math
 
 import pytest
 
-from orchestration import freshness, hygiene, quality, refresh, catalog
+from orchestration.quality import freshness
+from orchestration.quality import hygiene
+from orchestration.quality import quality
+from orchestration.dagster import refresh
+from orchestration.catalog import catalog
 
 
 def test_psi_of_identical_distributions_is_zero():
@@ -64,7 +68,7 @@ def test_a_tag_key_selects_its_model_the_outputs_the_catalog_and_the_accuracy_sa
 def test_the_code_location_loads_with_every_tag_grouped_and_checked():
     import dagster as dg
 
-    from orchestration.definitions import defs
+    from orchestration.dagster.definitions import defs
 
     graph = defs.get_repository_def().asset_graph
     vip = graph.get(dg.AssetKey(["tag_models", "tag_vip"]))
@@ -81,7 +85,7 @@ def test_an_unreachable_warehouse_is_retried_with_backoff_then_fails_naming_it(m
 
     import dagster as dg
 
-    from orchestration.resources import WarehouseResource
+    from orchestration.dagster.resources import WarehouseResource
     from tests.conftest import free_port
 
     monkeypatch.setenv("DBT_TARGET", "local")

@@ -1,6 +1,6 @@
 """README documents the contract as it is written in models/staging/_sources.yml."""
 
-from orchestration import contract
+from orchestration.warehouse import contract
 from orchestration.settings import PROJECT_DIR
 
 

@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from orchestration import dbt_runner, settings
+from orchestration.dagster import dbt_runner
+from orchestration import settings
 
 
 def test_as_of_parses_iso_dates_and_defaults_to_today():
@@ -30,11 +31,11 @@ def test_the_refresh_lock_is_reentrant_here_and_refuses_another_process(tmp_path
     import subprocess
     import sys
 
-    from orchestration import refresh_lock
+    from orchestration.warehouse import refresh_lock
 
     monkeypatch.setenv("DBT_TARGET", "local")
     monkeypatch.setenv("WAREHOUSE_DIR", str(tmp_path))
-    other = [sys.executable, "-c", "from orchestration import refresh_lock\nwith refresh_lock.held('other'): pass"]
+    other = [sys.executable, "-c", "from orchestration.warehouse import refresh_lock\nwith refresh_lock.held('other'): pass"]
     with refresh_lock.held("first") as path:
         with refresh_lock.held("inner"):  # tags refresh holds it, then the job's resource takes it again
             assert "run first" in path.read_text()
@@ -47,7 +48,7 @@ def test_the_refresh_lock_is_reentrant_here_and_refuses_another_process(tmp_path
 
 
 def test_retry_waits_double_from_the_configured_base(monkeypatch):
-    from orchestration import db
+    from orchestration.warehouse import db
 
     monkeypatch.delenv("WAREHOUSE_RETRY_SECONDS", raising=False)
     assert db.retry_waits() == [5, 10, 20]
@@ -82,7 +83,7 @@ def test_prod_connection_reads_only_the_environment(monkeypatch):
 
 @pytest.mark.parametrize("value", ["0", "-3", "ten", "1.5"])
 def test_retention_must_be_whole_days(monkeypatch, value):
-    from orchestration import publish
+    from orchestration.publishing import publish
 
     monkeypatch.setenv("TAG_HISTORY_RETENTION_DAYS", value)
     with pytest.raises(ValueError, match=f"TAG_HISTORY_RETENTION_DAYS must be a whole number of days, at least 1; got '{value}'"):

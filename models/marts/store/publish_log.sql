@@ -1,4 +1,4 @@
-{#- One row per published run, written by the publish step (orchestration/publish.py) after the
+{#- One row per published run, written by the publish step (orchestration/publishing/publish.py) after the
     run's checks passed: the only switch that makes a run visible in `tags`. dbt only creates the
     table (an incremental model selecting nothing), so its rows survive every build.
     A backfill (an as_of earlier than the current one, published without `--publish`) joins the

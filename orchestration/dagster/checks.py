@@ -12,9 +12,10 @@ Freshness is a check on the published tags (after publishing: it warns, it canno
 import dagster as dg
 from dagster import AssetCheckExecutionContext
 
-from orchestration import freshness, quality
-from orchestration.assets import TAG_ASSETS, run_as_of, run_id_of
-from orchestration.resources import WarehouseResource
+from orchestration.quality import freshness
+from orchestration.quality import quality
+from orchestration.dagster.assets import TAG_ASSETS, run_as_of, run_id_of
+from orchestration.dagster.resources import WarehouseResource
 
 
 def _when_failed(row, check: str) -> str:

@@ -6,7 +6,7 @@ import os
 
 import dagster as dg
 
-from orchestration.assets import AS_OF_TAG
+from orchestration.dagster.assets import AS_OF_TAG
 
 JOB_NAME = "nightly_refresh"
 

@@ -29,9 +29,10 @@ from pathlib import Path
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from orchestration import bi_access, settings
+from orchestration.warehouse import bi_access
+from orchestration import settings
 
-SERVER_COMMAND = [sys.executable, "-m", "orchestration.embedded_server"]
+SERVER_COMMAND = [sys.executable, "-m", "orchestration.warehouse.embedded_server"]
 START_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 45
 
@@ -88,7 +89,7 @@ class Status:
 
 def _embedded() -> bool:
     """Whether SERVER_COMMAND is the embedded engine (not a real clickhouse-server)."""
-    return SERVER_COMMAND[-1] == "orchestration.embedded_server"
+    return SERVER_COMMAND[-1] == "orchestration.warehouse.embedded_server"
 
 
 def _replicas_log_in(extra: str, password: str | None) -> str:
@@ -108,7 +109,7 @@ def config_xml(data_dir: Path, http_port: int, tcp_port: int, users_file: Path |
                extra: str = "", pipeline_password: str | None = None) -> str:
     """config.xml for the server: loopback only, ClickHouse's ports, a query log for usage figures, and
     the users of users.xml (the pipeline's `default` and the read-only BI user, bi_access.py).
-    `extra` is more configuration, such as the <remote_servers> of orchestration/shards.py, whose
+    `extra` is more configuration, such as the <remote_servers> of orchestration/warehouse/shards.py, whose
     replicas log in with pipeline_password."""
     users = (f"\n    <user_directories><users_xml><path>{escape(str(users_file))}</path></users_xml></user_directories>"
              if users_file else "")
@@ -223,7 +224,7 @@ def start(root: Path, http_port: int, tcp_port: int, timeout: float = START_TIME
         layout.data.mkdir(exist_ok=True)
         password = pipeline_password(root)
         if _embedded():
-            from orchestration.embedded_server import AUTHENTICATOR
+            from orchestration.warehouse.embedded_server import AUTHENTICATOR
             users = bi_access.users_xml(bi_access.password(), pipeline_authenticator=AUTHENTICATOR)
         else:
             users = bi_access.users_xml(bi_access.password(), pipeline_password=password)
@@ -321,7 +322,7 @@ def _create_connection_database(http_port: int, password: str) -> None:
 
 
 def _package_root() -> str:
-    return str(Path(__file__).resolve().parent.parent)
+    return str(Path(__file__).resolve().parents[2])
 
 
 def _tail(path: Path, lines: int = 15) -> str:

@@ -1,6 +1,6 @@
 """Audiences (seeds/audiences.csv): short-lived groups of customers written as tag expressions.
 
-One row per audience: key, name, expression (orchestration/audience_expression.py), owner,
+One row per audience: key, name, expression (orchestration/audiences/audience_expression.py), owner,
 purpose, the channel it is sent through, its priority (1 first: a customer in several audiences
 goes to the first one when an export asks for it) and the day it expires. An audience is
 refreshed with the tags every night until expires_on; after that it is kept in the file and
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import yaml
 
-from orchestration import audience_expression as expr
-from orchestration import catalog
+from orchestration.audiences import audience_expression as expr
+from orchestration.catalog import catalog
 from orchestration.settings import PROJECT_DIR
 
 AUDIENCES_FILE = PROJECT_DIR / "seeds" / "audiences.csv"

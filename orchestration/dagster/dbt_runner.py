@@ -16,7 +16,7 @@ class DbtFailed(RuntimeError):
 
 def dbt_vars(as_of: dt.date, run_id: str | None = None, held_tags: list[str] | None = None) -> str:
     """The --vars of a run: its as_of, the run id every row it writes to the tag store carries, and the
-    tags it holds back at their published values (orchestration/holds.py)."""
+    tags it holds back at their published values (orchestration/publishing/holds.py)."""
     return json.dumps({"as_of": as_of.isoformat()} | ({"run_id": run_id} if run_id else {})
                       | ({"held_tags": held_tags} if held_tags else {}))
 

@@ -1,6 +1,6 @@
 """The embedded ClickHouse server: chDB's engine listening on loopback like clickhouse-server.
 
-Run as `python -m orchestration.embedded_server --config-file DIR/config.xml`, the same command line
+Run as `python -m orchestration.warehouse.embedded_server --config-file DIR/config.xml`, the same command line
 as `clickhouse-server`, so warehouse.SERVER_COMMAND can point at a real binary instead.
 
 chDB has no public way to listen, so this is the one module that uses its private entry point:

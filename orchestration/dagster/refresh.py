@@ -1,6 +1,6 @@
 """`tags refresh`: the nightly Dagster job, run in this process, and what it did.
 
-The same job the schedule runs (orchestration/definitions.py), so a refresh from the command
+The same job the schedule runs (orchestration/dagster/definitions.py), so a refresh from the command
 line is checked and published exactly like a nightly one. Before the job: the catalog is
 validated and the generated dbt files synced (and the project re-parsed if they changed).
 """
@@ -12,7 +12,9 @@ import logging
 import os
 from dataclasses import dataclass, field
 
-from orchestration import catalog, catalog_sync, dbt_runner
+from orchestration.catalog import catalog
+from orchestration.catalog import catalog_sync
+from orchestration.dagster import dbt_runner
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,9 @@ def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow]
     import dagster as dg
     from dagster_dbt import build_dbt_asset_selection
 
-    from orchestration.assets import AS_OF_TAG, FULL_REFRESH_TAG, MAKE_CURRENT_TAG, dbt_models
-    from orchestration.definitions import defs
-    from orchestration.schedules import JOB_NAME
+    from orchestration.dagster.assets import AS_OF_TAG, FULL_REFRESH_TAG, MAKE_CURRENT_TAG, dbt_models
+    from orchestration.dagster.definitions import defs
+    from orchestration.dagster.schedules import JOB_NAME
 
     job = defs.resolve_job_def(JOB_NAME)
     asset_selection = None

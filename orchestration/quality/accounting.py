@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestration import contract
+from orchestration.warehouse import contract
 
 
 @dataclass(frozen=True)

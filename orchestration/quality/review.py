@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration import publish
+from orchestration.publishing import publish
 
 COLUMNS = ("customer_id", "tag_key", "tag_value", "orders_90d", "spend_365d", "days_since_last_order",
            "last_orders", "replies_90d", "messages_sent_90d", "open_complaints", "verdict")

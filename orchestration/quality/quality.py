@@ -27,7 +27,8 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from orchestration import catalog, catalog_sync
+from orchestration.catalog import catalog
+from orchestration.catalog import catalog_sync
 from orchestration.settings import PROJECT_DIR
 
 CHECKS = ("coverage", "distribution", "stability", "accuracy")

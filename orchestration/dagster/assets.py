@@ -12,10 +12,18 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 
-from orchestration import catalog, catalog_sync, dbt_runner, holds, hygiene, incremental, publish, report, settings
-from orchestration.project import PROJECT
-from orchestration.resources import RefreshLock, WarehouseResource
-from orchestration.translator import TagTranslator
+from orchestration.catalog import catalog
+from orchestration.catalog import catalog_sync
+from orchestration.dagster import dbt_runner
+from orchestration.publishing import holds
+from orchestration.quality import hygiene
+from orchestration.warehouse import incremental
+from orchestration.publishing import publish
+from orchestration.quality import report
+from orchestration import settings
+from orchestration.dagster.project import PROJECT
+from orchestration.dagster.resources import RefreshLock, WarehouseResource
+from orchestration.dagster.translator import TagTranslator
 
 AS_OF_TAG = "as_of"
 FULL_REFRESH_TAG = "full_refresh"  # "true": rebuild staging and features from scratch (`tags refresh --full`)
@@ -80,7 +88,7 @@ STORE_MODELS = (*publish.STORE_TABLES, "customer_profile", "customer_index")  # 
     deps=[*TAG_ASSETS, *(get_asset_key_for_model([dbt_models], m) for m in STORE_MODELS)],
     description="Makes this run what BI reads in `tags` and `audiences`: one row in tag_store.publish_log "
                 "switches every published view at once, the wide profile included; tags held back by a failed check "
-                "keep their published rows (orchestration/publish.py, holds.py).",
+                "keep their published rows (orchestration/publishing/publish.py, holds.py).",
 )
 def published_tags(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
                    refresh_lock: RefreshLock) -> dg.MaterializeResult:

@@ -11,7 +11,7 @@ From seeds/tag_catalog.csv this writes
   of the published run BI reads as tags.customer_profile, with the catalog's text as column
   comments (its YAML);
 - models/audiences/generated/: every audience of seeds/audiences.csv compiled to bitmap operations
-  over the run's tags, with a dbt exposure per audience (orchestration/audiences.py).
+  over the run's tags, with a dbt exposure per audience (orchestration/audiences/audiences.py).
 Archived tags are not built; deprecated ones are still built but get no profile column.
 A test fails when the committed files and the catalog disagree, and `tags refresh` syncs first.
 """
@@ -22,7 +22,8 @@ from pathlib import Path
 
 import yaml
 
-from orchestration import audiences, catalog
+from orchestration.audiences import audiences
+from orchestration.catalog import catalog
 from orchestration.settings import PROJECT_DIR
 
 GENERATED_DIR = PROJECT_DIR / "models" / "tags" / "generated"

@@ -67,7 +67,7 @@ def copy_shard_tables(initiator, others: list) -> list[str]:
 def prepare(initiator, others: list, as_of: dt.date) -> list[str]:
     """Make the sharded tables exist on every server before the first nightly run (steps 1 and 2 above).
     Needs DBT_TARGET=two_shards and the initiator's ports in the environment."""
-    from orchestration import dbt_runner  # dbt loads slowly; the rest of this module does not need it
+    from orchestration.dagster import dbt_runner  # dbt loads slowly; the rest of this module does not need it
 
     # What tag_snapshots reads is built for real (the tag models read the catalog seed while they
     # compile, which --empty would leave empty); tag_snapshots itself with no rows. Raises DbtFailed.

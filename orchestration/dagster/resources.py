@@ -8,8 +8,9 @@ import dagster as dg
 from clickhouse_connect.driver.client import Client
 from dagster_dbt import DbtCliResource
 
-from orchestration import db, refresh_lock
-from orchestration.project import DBT_EXECUTABLE, PROJECT
+from orchestration.warehouse import db
+from orchestration.warehouse import refresh_lock
+from orchestration.dagster.project import DBT_EXECUTABLE, PROJECT
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from orchestration import contract
+from orchestration.warehouse import contract
 
 HISTORY_DAYS = 3 * 365
 CHUNK_CUSTOMERS = 100_000

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 
-from orchestration import catalog, publish
-from orchestration.project import PROJECT
+from orchestration.catalog import catalog
+from orchestration.publishing import publish
+from orchestration.dagster.project import PROJECT
 
 REBUILD_FROM = "all_tags"
 REBUILD_SELECTOR = f"{REBUILD_FROM}+"

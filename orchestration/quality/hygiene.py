@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from orchestration import catalog
+from orchestration.catalog import catalog
 
 USAGE_DAYS = 90
 ZOMBIE_DAYS, DELETE_DAYS = 90, 180

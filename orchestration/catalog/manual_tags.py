@@ -8,7 +8,7 @@ The ids travel as data, never as SQL text: they are sent with the query as an ex
 (ClickHouse's HTTP external data), so the lookup and the append are each one statement whatever the
 number of ids (a list spliced into the SQL stopped at max_query_size, about 20,000 ids). The append
 is one INSERT, so it is all or nothing. `tags tag add|remove` holds the warehouse's refresh lock
-(orchestration/refresh_lock.py) around this: a refresh counts raw rows at its start and end, and a
+(orchestration/warehouse/refresh_lock.py) around this: a refresh counts raw rows at its start and end, and a
 row appended meanwhile broke its accounting.
 """
 
@@ -21,7 +21,7 @@ import uuid
 
 from clickhouse_connect.driver.external import ExternalData
 
-from orchestration import catalog
+from orchestration.catalog import catalog
 
 ACTIONS = ("add", "remove")
 

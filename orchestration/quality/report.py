@@ -13,8 +13,11 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from orchestration import audiences, catalog, hygiene as hygiene_module, publish
-from orchestration.quality import REPORT_DIR
+from orchestration.audiences import audiences
+from orchestration.catalog import catalog
+from orchestration.quality import hygiene as hygiene_module
+from orchestration.publishing import publish
+from orchestration.quality.quality import REPORT_DIR
 
 REPORT_FILE = REPORT_DIR / "index.html"
 STATUS_COLOURS = {"passed": "#1b7f3b", "warning": "#b8860b", "blocked": "#b22222", "held (stale)": "#b22222", "healthy": "#1b7f3b", "risk": "#b22222"}

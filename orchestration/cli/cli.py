@@ -12,8 +12,21 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from orchestration import (accounting, audiences, bi_access, catalog, catalog_sync, db, dbt_runner, demo, loader, manual_tags, publish,
-                           refresh, refresh_lock, settings, warehouse)
+from orchestration.quality import accounting
+from orchestration.audiences import audiences
+from orchestration.warehouse import bi_access
+from orchestration.catalog import catalog
+from orchestration.catalog import catalog_sync
+from orchestration.warehouse import db
+from orchestration.dagster import dbt_runner
+from orchestration.warehouse import demo
+from orchestration.warehouse import loader
+from orchestration.catalog import manual_tags
+from orchestration.publishing import publish
+from orchestration.dagster import refresh
+from orchestration.warehouse import refresh_lock
+from orchestration import settings
+from orchestration.warehouse import warehouse
 
 app = typer.Typer(help="Customer tags on ClickHouse: dbt models, refreshed and checked nightly.", no_args_is_help=True)
 warehouse_app = typer.Typer(help="The embedded ClickHouse server on loopback.", no_args_is_help=True)
@@ -303,7 +316,7 @@ def _print_summary(day: dt.date, elapsed: float, accounts: list[accounting.Table
 @quality_app.command("report")
 def quality_report_command() -> None:
     """Write the HTML quality report of the latest published run (reports/quality/index.html)."""
-    from orchestration import report
+    from orchestration.quality import report
 
     try:
         path = report.write(db.client(), catalog.load())
@@ -318,7 +331,7 @@ def quality_review_sample(
     customers: Annotated[int, typer.Option(help="Customers of the accuracy sample to review.")] = 50,
 ) -> None:
     """Write a sheet of sampled customers' tags with their evidence, for a person to mark correct or wrong."""
-    from orchestration import review
+    from orchestration.quality import review
 
     try:
         written = review.write_sample(db.client(), out, customers)
@@ -330,7 +343,7 @@ def quality_review_sample(
 @quality_app.command("review-import")
 def quality_review_import(sheet: Annotated[Path, typer.Argument(help="The reviewed CSV sheet.")]) -> None:
     """Read a reviewed sheet back: human accuracy per tag (healthy over 95%, risk under 85%)."""
-    from orchestration import review
+    from orchestration.quality import review
 
     try:
         accuracies = review.import_verdicts(db.client(), sheet)
@@ -353,7 +366,7 @@ def tag_changes(
     change: Annotated[str | None, typer.Option(help="Only added, removed or changed.")] = None,
 ) -> None:
     """Export the tag change feed (tags.tag_changes): who gained, lost or changed a tag, for triggers."""
-    from orchestration import exports
+    from orchestration.audiences import exports
 
     try:
         written = exports.export_tag_changes(db.client(), fmt, out, _as_of(as_of) if as_of else None, tag, change)
@@ -508,7 +521,7 @@ def audience_export(
         help="Leave out customers in a live audience of higher priority (each customer goes to one audience).")] = False,
 ) -> None:
     """Write the audience's customers whose latest consent for its channel is granted, with the channel's contact field."""
-    from orchestration import exports
+    from orchestration.audiences import exports
 
     try:
         share = exports.parse_share(holdout)
@@ -530,7 +543,7 @@ def audience_release_holdout(
 ) -> None:
     """Release every customer held out of an audience (its control group): the next export includes them again.
     The released rows move to audiences.holdout_releases with who, when and why."""
-    from orchestration import exports
+    from orchestration.audiences import exports
 
     try:
         released = exports.release_holdout(db.client(), audience_key, reason=reason)

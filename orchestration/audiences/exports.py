@@ -35,7 +35,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration import audiences, publish
+from orchestration.audiences import audiences
+from orchestration.publishing import publish
 
 FORMATS = {"csv": "CSVWithNames", "parquet": "Parquet"}
 MAX_HOLDOUT_SHARE = 0.5  # a control group is a sample of the audience, never most of it

@@ -76,7 +76,7 @@ DEFAULT_BLOCKING_CHECKS = ("coverage", "accuracy")
 WHEN_BLOCKED = ("hold_tag", "hold_night")
 MAX_TAG_NAME_LENGTH = 20
 # Column names of the wide profile besides one per tag, and the keywords of audience expressions
-# (orchestration/audience_expression.py): a tag may not take them.
+# (orchestration/audiences/audience_expression.py): a tag may not take them.
 RESERVED_TAG_KEYS = ("as_of", "customer_id", "and", "or", "not", "in")
 # The params of a score tag (see macros/tags/score_tag.sql): weights that sum to 1, and positive caps.
 SCORE_WEIGHTS = ("w_recency", "w_frequency", "w_monetary", "w_engagement", "w_tier")

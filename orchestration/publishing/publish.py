@@ -26,7 +26,8 @@ import os
 import time
 from dataclasses import dataclass
 
-from orchestration import settings, shards
+from orchestration import settings
+from orchestration.warehouse import shards
 
 log = logging.getLogger(__name__)
 

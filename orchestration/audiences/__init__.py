@@ -1,0 +1,1 @@
+"""Audiences: the expression language, the audience file, exports."""

@@ -1,0 +1,1 @@
+"""The Dagster code location: definitions, assets, checks, schedules, resources, the dbt translator, and the in-process run of the nightly job."""

@@ -1,0 +1,20 @@
+"""The Dagster code location: `dagster dev -m orchestration.dagster.definitions`. It only assembles."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.dagster.assets import dbt_models, published_tags, quality_report
+from orchestration.dagster.checks import published_freshness, tag_quality
+from orchestration.dagster.resources import resources
+from orchestration.dagster.schedules import nightly_job, nightly_schedule
+
+job = nightly_job()
+
+defs = dg.Definitions(
+    assets=[dbt_models, published_tags, quality_report],
+    asset_checks=[tag_quality, published_freshness],
+    jobs=[job],
+    schedules=[nightly_schedule(job)],
+    resources=resources(),
+)
