@@ -31,12 +31,14 @@ Decisions the rest of the pipeline relies on:
 from __future__ import annotations
 
 import csv
+import functools
 import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlglot
+import yaml
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
@@ -91,61 +93,16 @@ METHOD_VALUE_TYPES = {
     "sql": VALUE_TYPES,
 }
 
-# The feature mart a rule reads, one row per customer as of as_of: name -> ClickHouse type.
-# Must equal models/features/customer_features.yml (a test will enforce that once the model exists).
-FEATURE_COLUMNS: dict[str, str] = {
-    "customer_id": "String",
-    "as_of": "Date",
-    "signup_at": "DateTime",
-    "source_channel": "String",
-    "country": "String",
-    "member_tier": "String",
-    "segment": "String",
-    "age_band": "String",
-    "first_order_at": "Nullable(DateTime)",
-    "last_order_at": "Nullable(DateTime)",
-    "days_since_first_order": "Nullable(Int32)",
-    "days_since_last_order": "Nullable(Int32)",
-    "orders_30d": "UInt32",
-    "orders_60d": "UInt32",
-    "orders_90d": "UInt32",
-    "orders_180d": "UInt32",
-    "orders_365d": "UInt32",
-    "orders_total": "UInt32",
-    "spend_30d": "Float64",
-    "spend_60d": "Float64",
-    "spend_90d": "Float64",
-    "spend_180d": "Float64",
-    "spend_365d": "Float64",
-    "spend_total": "Float64",
-    "avg_order_value": "Float64",
-    "max_order_amount_365d": "Float64",
-    "category_share": "Map(String, Float64)",
-    "top_category": "String",
-    "top_category_share": "Float64",
-    "category_orders": "Map(String, UInt32)",
-    "category_enquiries_90d": "Map(String, UInt32)",
-    "has_order_awaiting_payment": "UInt8",
-    "has_order_paid_awaiting_shipment": "UInt8",
-    "has_order_in_transit": "UInt8",
-    "days_since_last_completed": "Nullable(Int32)",
-    "messages_sent_90d": "UInt32",
-    "replies_90d": "UInt32",
-    "broadcast_reply_rate_90d": "Float64",
-    "reply_rate_7d": "Float64",
-    "replied_within_24h_rate": "Float64",
-    "emails_sent_90d": "UInt32",
-    "email_open_rate_90d": "Float64",
-    "pricing_page_views_30d": "UInt32",
-    "open_complaints": "UInt32",
-    "complaints_resolved_30d": "UInt32",
-    "open_urgent_tickets": "UInt32",
-    "last_campaign_responded": "UInt8",
-    "consent_email": "UInt8",
-    "consent_sms": "UInt8",
-    "consent_whatsapp": "UInt8",
-    "consent_push": "UInt8",
-}
+FEATURES_YAML = PROJECT_DIR / "models" / "features" / "customer_features.yml"
+
+
+@functools.cache
+def feature_columns() -> dict[str, str]:
+    """The feature mart a rule reads, one row per customer as of as_of: column -> ClickHouse type, as its
+    YAML documents it (`data_type`; test_features checks the built table against it)."""
+    document = yaml.safe_load(FEATURES_YAML.read_text())
+    model = next(m for m in document["models"] if m["name"] == "customer_features")
+    return {column["name"]: column["data_type"] for column in model["columns"]}
 
 # Functions that read outside the customer's feature row: table functions (files, URLs, other
 # servers, object stores, generated tables), dictionary and Join-engine lookups, table metadata,
@@ -601,7 +558,7 @@ def _check_tree(tree: exp.Expression) -> list[str]:
                 messages.append(
                     f"{node.sql('clickhouse')!r}: columns are plain feature names, without table or database"
                 )
-            elif node.name not in FEATURE_COLUMNS and node.name not in unknown:
+            elif node.name not in feature_columns() and node.name not in unknown:
                 unknown.append(node.name)
     messages.extend(f"unknown feature {name!r}" for name in unknown)
     return messages
@@ -687,7 +644,7 @@ def _kind(node: exp.Expression) -> str | None:
             return "label"
         return None if node.this in ("0", "1") else "number"
     if isinstance(node, exp.Column) and not node.table:
-        return _column_kind(FEATURE_COLUMNS.get(node.name, ""))
+        return _column_kind(feature_columns().get(node.name, ""))
     if isinstance(node, exp.If):
         return _agree([node.args.get("true"), node.args.get("false")])
     if isinstance(node, exp.Case):

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from orchestration.catalog import catalog
 from orchestration.dagster import dbt_runner
 from tests.integration.known import AS_OF, END, customer, days_ago, load_raw, message, order
 
@@ -119,3 +120,10 @@ def test_tickets_and_consents(features):
     assert (features["K10"]["open_complaints"], features["K10"]["complaints_resolved_30d"]) == (1, 0)
     assert (features["K9"]["open_complaints"], features["K9"]["complaints_resolved_30d"]) == (0, 1)
     assert (features["K10"]["consent_email"], features["K10"]["consent_sms"], features["K10"]["consent_push"]) == (0, 1, 0)
+
+
+def test_built_columns_have_the_types_the_yaml_documents(features, client):
+    # catalog validation types rules by the YAML (catalog.feature_columns): it must be what dbt builds
+    built = dict(client.query("SELECT name, type FROM system.columns WHERE database = 'features' "
+                              "AND table = 'customer_features'").result_rows)
+    assert built == catalog.feature_columns()

@@ -79,5 +79,6 @@ def test_catalog_validation_knows_exactly_the_documented_features():
     from orchestration.settings import PROJECT_DIR
 
     document = yaml.safe_load((PROJECT_DIR / "models" / "features" / "customer_features.yml").read_text())
-    documented = [c["name"] for c in document["models"][0]["columns"]]
-    assert sorted(catalog.FEATURE_COLUMNS) == sorted(documented)
+    documented = {c["name"]: c.get("data_type") for c in document["models"][0]["columns"]}
+    assert catalog.feature_columns() == documented
+    assert all(documented.values()), "every feature column states its ClickHouse type (data_type)"
