@@ -12,6 +12,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 
+from orchestration import relations
 from orchestration.catalog import catalog
 from orchestration.catalog import catalog_sync
 from orchestration.dagster import dbt_runner
@@ -58,6 +59,7 @@ def prepare(rows: list[catalog.CatalogRow], as_of: dt.date) -> list[str]:
     changes = catalog_sync.sync(rows)
     if changes:
         dbt_runner.run("parse", as_of)
+        relations.reload()
     return changes
 
 

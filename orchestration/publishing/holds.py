@@ -9,11 +9,9 @@ everything built from it (the long table, bitmaps, the profile, audiences, tag_c
 
 from __future__ import annotations
 
-import json
-
+from orchestration import relations
 from orchestration.catalog import catalog
 from orchestration.publishing import publish
-from orchestration.dagster.project import PROJECT
 
 REBUILD_FROM = "all_tags"
 REBUILD_SELECTOR = f"{REBUILD_FROM}+"
@@ -23,17 +21,8 @@ def rebuilt_store_tables() -> list[str]:
     """The store tables the rebuild appends to again (the incremental models downstream of all_tags, from
     the dbt manifest): their run rows are forgotten first. The others, such as the run's copy of the
     audiences, stay as written."""
-    manifest = json.loads(PROJECT.manifest_path.read_text())
-    nodes, children = manifest["nodes"], manifest["child_map"]
-    start = next(uid for uid, node in nodes.items() if node["resource_type"] == "model" and node["name"] == REBUILD_FROM)
-    below, todo = set(), [start]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in below:
-                below.add(child)
-                todo.append(child)
-    return sorted(nodes[uid]["name"] for uid in below if uid in nodes and nodes[uid]["resource_type"] == "model"
-                  and nodes[uid]["schema"] == "tag_store" and nodes[uid]["config"]["materialized"] == "incremental")
+    return sorted(node["name"] for node in relations.downstream_models(REBUILD_FROM)
+                  if node["schema"] == "tag_store" and node["config"]["materialized"] == "incremental")
 
 
 def held_tags(client, run_id: str, rows: list[catalog.CatalogRow]) -> dict[str, list[str]]:

@@ -9,14 +9,14 @@ partitioned so (an older version of this project) cannot be extended: then the r
 
 from __future__ import annotations
 
-# every incremental model of staging and features -> its partition key, the same as in the model's config
-PARTITION_KEYS = {
-    "staging.base_events": "toYYYYMMDD(_loaded_at)",
-    "staging.base_order_items": "toYYYYMMDD(_loaded_at)",
-    "staging.base_orders": "toYYYYMM(ordered_at)",
-    "features.int_customer_daily_orders": "toYYYYMM(order_day)",
-    "features.int_customer_daily_categories": "toYYYYMM(order_day)",
-}
+from orchestration import relations
+
+
+def partition_keys() -> dict[str, str]:
+    """Every partitioned incremental model of staging and features -> its partition key, from the dbt manifest."""
+    return {relations.relation(node["name"]): node["config"]["partition_by"]
+            for schema in ("staging", "features") for node in relations.models(schema, "incremental")
+            if node["config"].get("partition_by")}
 
 
 def full_rebuild_reasons(client) -> list[str]:
@@ -24,5 +24,5 @@ def full_rebuild_reasons(client) -> list[str]:
     an incremental run is sound."""
     keys = dict(client.query("SELECT concat(database, '.', name), partition_key FROM system.tables "
                              "WHERE database IN ('staging', 'features')").result_rows)
-    return [f"{table} is not partitioned by {key}" for table, key in PARTITION_KEYS.items()
+    return [f"{table} is not partitioned by {key}" for table, key in partition_keys().items()
             if table in keys and keys[table] not in (key, f"({key})")]
