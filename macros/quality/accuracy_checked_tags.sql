@@ -1,16 +1,11 @@
-{#- The catalog rows accuracy sampling re-evaluates: rule, score and manual tags, not archived.
-    rfm tags rank a customer against all others and sql tags are hand-written: a per-customer
-    recomputation does not apply to them (the RFM model has its own tests). -#}
+{#- The catalog rows accuracy sampling re-evaluates: rule, score and manual tags (the built ones: archived
+    tags have no model), from the tag models' meta. rfm tags rank a customer against all others and sql tags
+    are hand-written: a per-customer recomputation does not apply to them (the RFM model has its own tests). -#}
 {% macro accuracy_checked_tags() -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
-    {%- set table = run_query("select * from " ~ ref('tag_catalog') ~ " where method in ('rule', 'score', 'manual') and status != 'archived' order by tag_key") -%}
     {%- set rows = [] -%}
-    {%- for record in table.rows -%}
-        {%- set row = {} -%}
-        {%- for column in table.column_names -%}
-            {%- do row.update({column: record[column]}) -%}
-        {%- endfor -%}
-        {%- do rows.append(row) -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.config.meta.get('method') in ('rule', 'score', 'manual') -%}
+        {%- do rows.append(node.config.meta) -%}
     {%- endfor -%}
-    {{ return(rows) }}
+    {{ return(rows | sort(attribute='tag_key')) }}
 {%- endmacro %}

@@ -4,7 +4,7 @@ with evaluated as (
     select
         as_of,
         customer_id,
-        {{ tag_value('(' ~ _render_rule(row) ~ ')', row['value_type']) }} as tag_value
+        {{ tag_value('(' ~ row['rule'] ~ ')', row['value_type']) }} as tag_value
     from {{ features }}
 )
 

@@ -1,5 +1,5 @@
 {#- The value score, 0-100, for every customer: a weighted sum of five parts, each scaled to 0-1.
-    The weights and caps are the catalog row's params (validated to sum to 1), so re-weighting is
+    The weights and caps are the catalog row's params (validated to sum to 1, parsed into the model's meta), so re-weighting is
     one cell:
       recency    1 on the day of the last order, falling linearly to 0 at recency_days; 0 if never
       frequency  orders in the last 365 days / frequency_cap, at most 1
@@ -8,15 +8,9 @@
       tier       member tier: platinum 1, gold 2/3, silver 1/3, none 0
     value_score = round(100 * sum(weight * part), 1) -#}
 {% macro score_tag(row, features) -%}
-    {%- set p = {} -%}
-    {%- for pair in (row['params'] or '').split(';') if '=' in pair -%}
-        {%- set name, value = pair.split('=', 1) -%}
-        {%- do p.update({name.strip(): value.strip()}) -%}
-    {%- endfor -%}
-    {%- for name in ['w_recency', 'w_frequency', 'w_monetary', 'w_engagement', 'w_tier', 'recency_days', 'frequency_cap', 'monetary_cap'] -%}
-        {%- if name not in p -%}
-            {{ exceptions.raise_compiler_error("tag_catalog row '" ~ row['tag_key'] ~ "', column params: score param " ~ name ~ " is missing") }}
-        {%- endif -%}
+    {%- set p = row['params'] -%}
+    {%- for name in ['w_recency', 'w_frequency', 'w_monetary', 'w_engagement', 'w_tier', 'recency_days', 'frequency_cap', 'monetary_cap'] if name not in p -%}
+        {{ exceptions.raise_compiler_error("tag_catalog row '" ~ row['tag_key'] ~ "', column params: score param " ~ name ~ " is missing") }}
     {%- endfor -%}
 with parts as (
     select

@@ -1,6 +1,6 @@
 {#- The sampled customers' tags, re-evaluated from the catalog's rules on the independently
     computed features (accuracy_sample_features): the same catalog rows, other arithmetic. -#}
--- depends_on: {{ ref('tag_catalog') }}, {{ ref('stg_manual_tag_assignments') }}
+-- depends_on: {{ ref('stg_manual_tag_assignments') }}
 {{ config(order_by='(tag_key, customer_id)') }}
 {%- set features = ref('accuracy_sample_features') %}
 {%- set rows = accuracy_checked_tags() %}

@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 from orchestration.audiences import audiences
-from orchestration.catalog import catalog
+from orchestration.catalog import catalog, validation
 from orchestration.settings import PROJECT_DIR
 
 GENERATED_DIR = PROJECT_DIR / "models" / "tags" / "generated"
@@ -41,8 +41,8 @@ def validate_all(rows: list[catalog.CatalogRow]) -> list[catalog.CatalogError]:
     try:
         audience_rows = audiences.load()
     except catalog.CatalogFileError as exc:
-        return [*catalog.validate(rows), catalog.CatalogError(1, "", "(file)", str(exc), audiences.AUDIENCES_FILE.name)]
-    return [*catalog.validate(rows), *audiences.validate(audience_rows, rows)]
+        return [*validation.validate(rows), catalog.CatalogError(1, "", "(file)", str(exc), audiences.AUDIENCES_FILE.name)]
+    return [*validation.validate(rows), *audiences.validate(audience_rows, rows)]
 
 
 def model_name(tag_key: str) -> str:
@@ -60,7 +60,7 @@ def expected_files(rows: list[catalog.CatalogRow],
     tags = built(rows)
     files = {
         GENERATED_DIR / f"{model_name(r.tag_key)}.sql":
-            f"{HEADER}-- depends_on: {{{{ ref('tag_catalog') }}}}\n{{{{ catalog_tag('{r.tag_key}') }}}}\n"
+            f"{HEADER}{{{{ catalog_tag('{r.tag_key}') }}}}\n"
         for r in tags if r.method in STUB_METHODS
     }
     all_tags = {"name": "all_tags", "description": "Every built tag in one long relation, one row per tagged customer "
@@ -88,8 +88,7 @@ def _tag_model(r: catalog.CatalogRow) -> dict:
     return {
         "name": model_name(r.tag_key),
         "description": f"{r.tag_name}: {r.description} One row per tagged customer.",
-        "config": {"meta": {"tag_key": r.tag_key, "tag_name": r.tag_name, "category": r.category, "method": r.method,
-                            "value_type": r.value_type, "owner": r.owner, "status": r.status},
+        "config": {"meta": _tag_meta(r),
                    "tags": ["tag", r.category]},
         "columns": [
             {"name": "as_of", "description": "The date the tag is computed as of."},
@@ -98,6 +97,19 @@ def _tag_model(r: catalog.CatalogRow) -> dict:
              "data_tests": value_tests},
         ],
     }
+
+
+def _tag_meta(r: catalog.CatalogRow) -> dict:
+    """The catalog row as its model's meta, parsed once here: the macros build the tag from it (the rule with its
+    params filled in, a score's params), and Dagster reads owners and checks from the manifest."""
+    meta = {"tag_key": r.tag_key, "tag_name": r.tag_name, "category": r.category, "method": r.method,
+            "value_type": r.value_type, "owner": r.owner, "status": r.status,
+            "blocking_checks": list(r.blocking_checks), "when_blocked": r.when_blocked}
+    if r.method == "rule":
+        meta["rule"] = catalog.render_rule(r)
+    elif r.params:
+        meta["params"] = dict(r.params)
+    return meta
 
 
 def _all_tags_sql(tags: list[catalog.CatalogRow]) -> str:

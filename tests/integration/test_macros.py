@@ -55,17 +55,6 @@ def test_default_tag_value_is_portable_sql_with_the_same_answers(client):
     assert client.query(sql).result_rows == [("1", "", "x")]
 
 
-def test_render_rule_replaces_every_placeholder_with_its_param():
-    sql = compile_inline("{{ _render_rule({'tag_key': 't', 'rule': 'orders_90d >= {n} AND member_tier = {tier} OR x > {n}', "
-                         "'params': \"n=3; tier='gold'\"}) }}")
-    assert sql.strip() == "orders_90d >= 3 AND member_tier = 'gold' OR x > 3"
-
-
-def test_render_rule_names_the_row_and_column_of_a_placeholder_without_a_value():
-    message = compile_error("{{ _render_rule({'tag_key': 'vip', 'rule': 'spend_365d >= {min_spend}', 'params': 'other=1'}) }}")
-    assert "tag_catalog row 'vip', column rule: placeholder {min_spend} has no value in params" in message
-
-
 def test_catalog_tag_of_a_rule_tag_selects_tagged_customers_from_the_features(seeded):
     sql = compile_tag("regular_customer")
     assert "orders_180d >= 3" in sql and "features`.`customer_features`" in sql and "where tag_value != ''" in sql
@@ -79,13 +68,12 @@ def test_catalog_tag_of_each_computed_method(seeded):
 
 
 def test_catalog_tag_refuses_a_key_missing_from_the_catalog_and_a_sql_tag(seeded):
-    hint = "-- depends_on: {{ ref('tag_catalog') }}\n"
-    assert "tag model 'no_such_tag' has 0 rows in seeds/tag_catalog.csv (expected exactly one)" in compile_error(
-        hint + "{{ catalog_tag('no_such_tag') }}")
+    assert "no tag model has meta tag_key 'no_such_tag': run `tags catalog sync`" in compile_error(
+        "{{ catalog_tag('no_such_tag') }}")
     assert "tag_catalog row 'big_spender_sql', column method: 'sql' tags are hand-written models" in compile_error(
-        hint + "{{ catalog_tag('big_spender_sql') }}")
+        "{{ catalog_tag('big_spender_sql') }}")
 
 
 def test_score_tag_names_a_missing_weight():
-    message = compile_error("{{ score_tag({'tag_key': 'value_score', 'params': 'w_recency=1'}, 'features') }}")
+    message = compile_error("{{ score_tag({'tag_key': 'value_score', 'params': {'w_recency': 1}}, 'features') }}")
     assert "tag_catalog row 'value_score', column params: score param w_frequency is missing" in message

@@ -4,8 +4,7 @@ import dataclasses
 
 import yaml
 
-from orchestration.catalog import catalog
-from orchestration.catalog import catalog_sync
+from orchestration.catalog import catalog, catalog_sync, rules
 
 
 def test_committed_stubs_agree_with_the_catalog():
@@ -80,5 +79,17 @@ def test_catalog_validation_knows_exactly_the_documented_features():
 
     document = yaml.safe_load((PROJECT_DIR / "models" / "features" / "customer_features.yml").read_text())
     documented = {c["name"]: c.get("data_type") for c in document["models"][0]["columns"]}
-    assert catalog.feature_columns() == documented
+    assert rules.feature_columns() == documented
     assert all(documented.values()), "every feature column states its ClickHouse type (data_type)"
+
+
+def test_each_tag_model_carries_its_catalog_row_parsed_once():
+    # the macros build tags from the model's meta: the rule with its params filled in by catalog.render_rule,
+    # a score's params as numbers; nothing in dbt parses the params text again
+    document = yaml.safe_load(catalog_sync.expected_files(catalog.load())[catalog_sync.GENERATED_DIR / "_tags.yml"])
+    meta = {m["config"]["meta"]["tag_key"]: m["config"]["meta"] for m in document["models"] if "config" in m}
+    for row in catalog_sync.built(catalog.load()):
+        assert meta[row.tag_key]["owner"] == row.owner and meta[row.tag_key]["when_blocked"] == row.when_blocked
+        if row.method == "rule":
+            assert meta[row.tag_key]["rule"] == catalog.render_rule(row) and "{" not in meta[row.tag_key]["rule"]
+    assert meta["value_score"]["params"]["w_monetary"] == 0.35
