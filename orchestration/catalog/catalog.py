@@ -2,25 +2,20 @@
 
 One row per tag. A `rule` tag is a ClickHouse expression over the feature mart (one row per
 customer) with its thresholds written as `{name}` placeholders and their values in `params`,
-for example `orders_180d >= {min_orders}` with `min_orders=3`. The dbt macro substitutes the
-params the same way in Jinja; `render_rule` is the Python twin used here and in tests.
+for example `orders_180d >= {min_orders}` with `min_orders=3`. The row is parsed once, here:
+`tags catalog sync` writes the rendered rule and the params into the tag model's meta, which the
+dbt macros build from (orchestration/catalog/catalog_sync.py).
 
-`validate` runs without a warehouse. It catches what a person editing the CSV gets wrong (typos in
-feature names, bad thresholds, names that break the naming rules) and anything in a rule that
-would read outside the customer's feature row. The exact return type of a rule (UInt8 for a flag,
-String for a label, a number for a number) is checked again in the warehouse at build time by the
-macro; here only what sqlglot can tell for sure is checked.
+Validation (validation.py) runs without a warehouse. It catches what a person editing the CSV gets wrong (typos in
+feature names, bad thresholds, names that break the naming rules) and, through rules.py, anything
+in a rule that would read outside the customer's feature row.
 
 Decisions the rest of the pipeline relies on:
 - Every problem is an error (also params given but not used): one list, nothing is published
   from a catalog with errors, and an unused param is almost always a misspelt placeholder.
 - Placeholders are `{name}`; params are `name=value` pairs separated by `;`, spaces around `;`
   and `=` ignored. A value is a number (`3`, `0.8`, `-1`) or a single-quoted string without
-  quotes, backslashes or semicolons inside (`'none'`), so a plain text replacement of `{name}`
-  by the value as written is safe in Jinja too.
-- A rule is one expression: no semicolons, no comments, no subqueries, no table reads, no table
-  functions or dictionary/join lookups, only unqualified feature columns, and nothing that reads
-  the clock or chance (now(), today(), rand(), ...): replaying a past as_of gives the same tags.
+  quotes, backslashes or semicolons inside (`'none'`).
 - Methods rfm, score, manual and sql are computed elsewhere: their rule must be empty. A score
   tag's params are its weights (summing to 1) and caps; a sql tag's model file must exist. A
   manual tag is a flag; a score tag is a number.
@@ -31,17 +26,11 @@ Decisions the rest of the pipeline relies on:
 from __future__ import annotations
 
 import csv
-import functools
 import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import sqlglot
-import yaml
-from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
-from sqlglot.tokens import TokenType
 
 from orchestration.settings import PROJECT_DIR
 
@@ -93,81 +82,9 @@ METHOD_VALUE_TYPES = {
     "sql": VALUE_TYPES,
 }
 
-FEATURES_YAML = PROJECT_DIR / "models" / "features" / "customer_features.yml"
-
-
-@functools.cache
-def feature_columns() -> dict[str, str]:
-    """The feature mart a rule reads, one row per customer as of as_of: column -> ClickHouse type, as its
-    YAML documents it (`data_type`; test_features checks the built table against it)."""
-    document = yaml.safe_load(FEATURES_YAML.read_text())
-    model = next(m for m in document["models"] if m["name"] == "customer_features")
-    return {column["name"]: column["data_type"] for column in model["columns"]}
-
-# Functions that read outside the customer's feature row: table functions (files, URLs, other
-# servers, object stores, generated tables), dictionary and Join-engine lookups, table metadata,
-# and sleep (a rule must not be able to stall the nightly build). Compared lower-case.
-FORBIDDEN_FUNCTIONS = frozenset(name.lower() for name in (
-    "file", "fileCluster", "url", "urlCluster", "remote", "remoteSecure", "cluster", "clusterAllReplicas",
-    "s3", "s3Cluster", "gcs", "azureBlobStorage", "azureBlobStorageCluster", "hdfs", "hdfsCluster",
-    "input", "numbers", "numbers_mt", "zeros", "zeros_mt", "generateRandom", "generate_series", "executable",
-    "mysql", "postgresql", "mongodb", "redis", "sqlite", "jdbc", "odbc", "merge", "loop", "view", "values",
-    "dictionary", "iceberg", "icebergS3", "deltaLake", "hudi", "hasColumnInTable", "sleep", "sleepEachRow",
-))
-FORBIDDEN_FUNCTION_PREFIXES = ("dictget", "dicthas", "dictisin", "joinget")
-
-# Nodes that read another relation or are not part of a scalar expression over one row.
-FORBIDDEN_NODES = (exp.Query, exp.Subquery, exp.Table, exp.Exists, exp.Star, exp.Placeholder, exp.Parameter)
-
-# The clock and chance: a rule using them gives another answer when a past as_of is replayed
-# (time enters only through the features, computed as of as_of). Lower-case names and prefixes.
-UNREPEATABLE_FUNCTIONS = frozenset((
-    "now", "now64", "nowinblock", "today", "yesterday", "utctimestamp", "generateuuidv4", "generateuuidv7",
-    "rownumberinblock", "rownumberinallblocks", "blocknumber",
-))
-UNREPEATABLE_FUNCTION_PREFIXES = ("rand",)  # rand, rand64, randCanonical, randomString, randNormal, ...
-# The functions a rule may call (lower-case): deterministic functions of one feature row. Anything
-# else is refused by name, so a new ClickHouse function that reads the clock, a file, a setting or
-# the server (initialQueryStartTime, catboostEvaluate, getSetting, hostName, throwIf, ...) is out
-# until someone adds it here on purpose. intDiv and modulo are left out: they fail the whole
-# build when one customer's divisor is 0 (intDivOrZero and moduloOrZero do not).
-RULE_FUNCTIONS = frozenset(name.lower() for name in (
-    # conditions and nulls
-    "if", "multiIf", "ifNull", "nullIf", "coalesce", "isNull", "isNotNull", "assumeNotNull", "toNullable",
-    "isFinite", "isInfinite", "isNaN", "and", "or", "not", "xor",
-    "equals", "notEquals", "less", "greater", "lessOrEquals", "greaterOrEquals",
-    # numbers
-    "plus", "minus", "multiply", "divide", "intDivOrZero", "moduloOrZero", "negate", "abs", "sign", "round",
-    "roundBankers", "floor", "ceil", "ceiling", "trunc", "truncate", "sqrt", "cbrt", "exp", "log", "ln", "log2",
-    "log10", "pow", "power", "greatest", "least",
-    # conversions
-    "cast", "toString", "toInt8", "toInt16", "toInt32", "toInt64", "toUInt8", "toUInt16", "toUInt32", "toUInt64",
-    "toFloat32", "toFloat64", "toDecimal32", "toDecimal64", "toDate", "toDateTime", "toInt64OrZero",
-    "toFloat64OrZero", "toInt64OrNull", "toFloat64OrNull", "toBool",
-    # text
-    "lower", "upper", "lowerUTF8", "upperUTF8", "length", "lengthUTF8", "empty", "notEmpty", "concat", "substring",
-    "substr", "left", "right", "startsWith", "endsWith", "position", "positionCaseInsensitive", "like", "ilike",
-    "notLike", "notILike", "match", "trim", "trimBoth", "trimLeft", "trimRight", "replace", "replaceAll", "replaceOne",
-    "splitByChar",
-    # arrays, maps and tuples
-    "has", "hasAny", "hasAll", "indexOf", "arrayMax", "arrayMin", "arraySum", "arrayAvg", "arrayExists", "arrayAll",
-    "arrayCount", "arrayFilter", "arrayMap", "arraySort", "arrayReduce", "arrayElement", "array", "tuple",
-    "tupleElement", "map", "mapKeys", "mapValues", "mapAdd", "mapContains", "mapContainsKey",
-    # dates of the features (the clock itself is refused above)
-    "toYear", "toMonth", "toDayOfMonth", "toDayOfWeek", "toStartOfMonth", "toStartOfWeek", "toYYYYMM", "dateDiff",
-    "addDays", "subtractDays",
-))
-# arrayReduce names its aggregate as text: only these.
-RULE_AGGREGATES = frozenset(("min", "max", "sum", "avg", "count", "any", "argmin", "argmax", "uniqexact"))
-# Words a tokenizer sees before "(" that are operators, not calls.
-NOT_CALLS = frozenset(("in", "not", "and", "or", "is", "between", "like", "ilike", "then", "else", "when", "case",
-                       "exists", "select", "as", "interval"))
 # Jinja's delimiters: every text cell of the catalog and the audiences is data, and dbt renders the
 # descriptions it is given (env_var(), run_query() would run and their output reach BI's comments).
 TEMPLATE_MARKERS = ("{{", "}}", "{%", "%}", "{#", "#}")
-
-UNREPEATABLE_NODES = (exp.CurrentDate, exp.CurrentTimestamp, exp.CurrentTime, exp.CurrentDatetime, exp.UtcTimestamp,
-                      exp.Rand, exp.Randn, exp.Randstr, exp.Uuid)
 
 TAG_KEY = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 # "<lowercase prefix>-<attribute>": the attribute starts with a letter or digit and may hold
@@ -369,230 +286,6 @@ def render_rule(row: CatalogRow) -> str:
     return PLACEHOLDER.sub(lambda match: render_value(row.params[match.group(1)]), row.rule)
 
 
-def validate(rows: list[CatalogRow]) -> list[CatalogError]:
-    """Every problem in the catalog, in file order; an empty list means it may be published."""
-    errors: list[CatalogError] = []
-    first_line_of_key: dict[str, int] = {}
-    first_line_of_name: dict[str, int] = {}
-    for row in rows:
-        errors.extend(row.load_errors)
-        row_errors = _validate_row(row)
-        if row.tag_key in first_line_of_key:
-            row_errors.insert(0, ("tag_key", f"duplicate tag_key, first used on line {first_line_of_key[row.tag_key]}"))
-        else:
-            first_line_of_key[row.tag_key] = row.row_number
-        name = row.tag_name.lower()
-        if name in first_line_of_name:
-            first = first_line_of_name[name]
-            row_errors.append(("tag_name", f"duplicate tag_name {row.tag_name!r}, first used on line {first}"))
-        elif name:
-            first_line_of_name[name] = row.row_number
-        errors.extend(
-            CatalogError(row.row_number, row.tag_key, column, message, row.file) for column, message in row_errors
-        )
-    return errors
-
-
-def _validate_row(row: CatalogRow) -> list[tuple[str, str]]:
-    """(column, message) for each problem of one row, apart from load errors and duplicates."""
-    problems: list[tuple[str, str]] = []
-    loaded_badly = {e.column for e in row.load_errors}
-
-    def add(column: str, message: str) -> None:
-        problems.append((column, message))
-
-    if not TAG_KEY.fullmatch(row.tag_key):
-        add("tag_key", f"{row.tag_key!r} is not snake_case (lowercase letters, digits, single underscores)")
-    elif row.tag_key in RESERVED_TAG_KEYS:
-        add("tag_key", f"{row.tag_key!r} is a column of every tag table; choose another key")
-
-    problems.extend(_check_tag_name(row))
-
-    enumerations = (("category", CATEGORIES), ("method", METHODS), ("value_type", VALUE_TYPES), ("status", STATUSES))
-    for column, allowed in enumerations:
-        value = getattr(row, column)
-        if value not in allowed:
-            add(column, f"unknown {column} {value!r}; one of {', '.join(allowed)}")
-    if row.method in METHODS and row.value_type in VALUE_TYPES and row.value_type not in METHOD_VALUE_TYPES[row.method]:
-        possible = " or ".join(METHOD_VALUE_TYPES[row.method])
-        add("value_type", f"{row.method} tags have value_type {possible}, not {row.value_type}")
-
-    for column in ("owner", "description", "updated_by"):
-        if not getattr(row, column).strip():
-            add(column, f"{column} is missing")
-
-    if row.method == "rule":
-        if not row.rule.strip():
-            add("rule", "a rule tag needs a rule")
-        else:
-            problems.extend(_check_rule(row))
-    elif row.method in METHODS and row.rule.strip():
-        add("rule", f"a {row.method} tag is computed elsewhere; leave rule empty (it would be ignored)")
-    if row.method == "score" and "params" not in loaded_badly:
-        problems.extend(_check_score_params(row))
-    if row.method == "sql" and TAG_KEY.fullmatch(row.tag_key) and row.status != "archived":
-        model = CUSTOM_MODELS_DIR / f"tag_{row.tag_key}.sql"
-        if not model.exists():
-            add("method", f"a sql tag is a hand-written model, and {model.relative_to(PROJECT_DIR)} does not exist")
-
-    problems.extend(_check_coverage(row, loaded_badly))
-
-    if not row.blocking_checks:
-        add("blocking_checks", f"blocking_checks is missing (the default is {';'.join(DEFAULT_BLOCKING_CHECKS)})")
-    for check in row.blocking_checks:
-        if check not in QUALITY_CHECKS:
-            add("blocking_checks", f"unknown check {check!r}; one of {', '.join(QUALITY_CHECKS)}")
-    if row.when_blocked not in WHEN_BLOCKED:
-        add("when_blocked", f"unknown when_blocked {row.when_blocked!r}; one of {', '.join(WHEN_BLOCKED)} "
-                            "(hold_tag: the tag keeps its last published values; hold_night: nothing is published)")
-
-    if row.updated_at is None and "updated_at" not in loaded_badly:
-        add("updated_at", "updated_at is missing (YYYY-MM-DD of the last change)")
-    return problems
-
-
-def _check_score_params(row: CatalogRow) -> list[tuple[str, str]]:
-    problems = []
-    expected = SCORE_WEIGHTS + SCORE_CAPS
-    for name in expected:
-        if not isinstance(row.params.get(name), (int, float)):
-            problems.append(("params", f"a score tag needs the number param {name!r}"))
-    for name in row.params:
-        if name not in expected:
-            problems.append(("params", f"param {name!r} is not a score param; they are {', '.join(expected)}"))
-    if problems:
-        return problems
-    if any(not 0 <= row.params[name] <= 1 for name in SCORE_WEIGHTS):
-        problems.append(("params", "score weights must each be between 0 and 1"))
-    total = sum(row.params[name] for name in SCORE_WEIGHTS)
-    if abs(total - 1) > 1e-9:
-        problems.append(("params", f"score weights must sum to 1 (so the score runs 0-100), they sum to {total:g}"))
-    for name in SCORE_CAPS:
-        if row.params[name] <= 0:
-            problems.append(("params", f"{name} must be above 0"))
-    return problems
-
-
-def _check_tag_name(row: CatalogRow) -> list[tuple[str, str]]:
-    name, problems = row.tag_name, []
-    if len(name) > MAX_TAG_NAME_LENGTH:
-        problems.append(("tag_name", f"{name!r} is {len(name)} characters; at most {MAX_TAG_NAME_LENGTH}"))
-    match = TAG_NAME.fullmatch(name)
-    if not match:
-        problems.append(("tag_name", f"{name!r} is not in \"category-attribute\" form, e.g. \"value-VIP\""))
-    elif row.category in CATEGORIES and match.group(1) != CATEGORIES[row.category]:
-        prefix = CATEGORIES[row.category]
-        problems.append(("tag_name", f"{name!r}: names of {row.category} tags start with \"{prefix}-\""))
-    return problems
-
-
-def _check_coverage(row: CatalogRow, loaded_badly: set[str]) -> list[tuple[str, str]]:
-    problems = []
-    for column in ("coverage_min", "coverage_max"):
-        value = getattr(row, column)
-        if value is None:
-            if column not in loaded_badly:
-                problems.append((column, f"{column} is missing (expected share of customers, 0..1)"))
-        elif not 0 <= value <= 1:
-            problems.append((column, f"{value} is outside 0..1 (a share of customers)"))
-    if row.coverage_min is not None and row.coverage_max is not None and row.coverage_min > row.coverage_max:
-        problems.append(("coverage_max", f"coverage_min {row.coverage_min} is above coverage_max {row.coverage_max}"))
-    return problems
-
-
-def _check_rule(row: CatalogRow) -> list[tuple[str, str]]:
-    """Placeholders against params, then the rendered rule as one safe ClickHouse expression."""
-    problems: list[tuple[str, str]] = []
-    used = PLACEHOLDER.findall(row.rule)
-    for name in dict.fromkeys(used):
-        if name not in row.params:
-            problems.append(("rule", f"placeholder {{{name}}} has no value in params"))
-    for name in row.params:
-        if name not in used:
-            problems.append(("params", f"param {name!r} is not used by the rule (a misspelt placeholder?)"))
-    if any(column == "rule" for column, _ in problems):
-        return problems  # cannot render; an unsubstituted {x} would parse as a map literal
-
-    sql = render_rule(row)
-    try:
-        tokens = sqlglot.Dialect.get_or_raise("clickhouse").tokenize(sql)
-    except TokenError as error:
-        return problems + [("rule", f"is not one ClickHouse expression: {_parse_problem(error)}")]
-    if any(token.token_type == TokenType.SEMICOLON for token in tokens):
-        return problems + [("rule", "semicolons are not allowed: a rule is one expression")]
-    if any(token.comments for token in tokens):
-        return problems + [("rule", "comments are not allowed in a rule (put the explanation in description)")]
-    problems.extend(("rule", message) for message in _check_calls(tokens))
-    try:
-        # Parsing into a Condition accepts exactly one expression: statements, aliases and
-        # trailing clauses (FROM, SETTINGS, FORMAT, ...) fail here.
-        tree = sqlglot.parse_one(sql, read="clickhouse", into=exp.Condition)
-    except (ParseError, TokenError) as error:
-        return problems + [("rule", f"is not one ClickHouse expression: {_parse_problem(error)}")]
-
-    problems.extend(("rule", message) for message in _check_tree(tree))
-    if not any(column == "rule" for column, _ in problems):
-        kind = _kind(tree)
-        if kind is not None and kind != row.value_type and row.value_type in VALUE_TYPES:
-            problems.append(("value_type", f"value_type is {row.value_type} but the rule returns {KIND_WORDS[kind]}"))
-    return problems
-
-
-def _check_tree(tree: exp.Expression) -> list[str]:
-    messages: list[str] = []
-    unknown: list[str] = []
-    # Prune below a forbidden node: one message for `(SELECT ...)`, not one per part of it.
-    for node in tree.walk(prune=lambda node: isinstance(node, FORBIDDEN_NODES)):
-        if isinstance(node, FORBIDDEN_NODES):
-            messages.append(f"{node.sql('clickhouse')!r}: subqueries, tables and query parameters are not allowed; "
-                            "a rule reads only the customer's feature columns")
-        elif isinstance(node, exp.Anonymous) and _forbidden_function(node.name):
-            messages.append(f"function {node.name}() reads outside the feature mart and is not allowed")
-        elif isinstance(node, UNREPEATABLE_NODES) or (
-            isinstance(node, exp.Anonymous) and _unrepeatable_function(node.name)
-        ):
-            messages.append(f"{node.sql('clickhouse')!r} depends on the clock or on chance; a rule must give the same "
-                            "answer when an as_of is replayed (use the features, e.g. days_since_last_order, or as_of)")
-        elif isinstance(node, exp.Column):
-            if node.table:
-                messages.append(
-                    f"{node.sql('clickhouse')!r}: columns are plain feature names, without table or database"
-                )
-            elif node.name not in feature_columns() and node.name not in unknown:
-                unknown.append(node.name)
-    messages.extend(f"unknown feature {name!r}" for name in unknown)
-    return messages
-
-
-def _check_calls(tokens) -> list[str]:
-    """Every function the rule calls must be on RULE_FUNCTIONS (named when it is not), integer division
-    and modulo are refused (a zero divisor fails the build), arrayReduce takes a RULE_AGGREGATES name."""
-    messages: list[str] = []
-    for index, token in enumerate(tokens):
-        following = tokens[index + 1] if index + 1 < len(tokens) else None
-        word = token.text.lower()
-        calls = following is not None and following.token_type == TokenType.L_PAREN
-        if token.token_type in (TokenType.MOD, TokenType.DIV) or (word in ("div", "mod") and not calls) or (
-                word in ("intdiv", "modulo") and calls):
-            messages.append(f"{token.text!r} (integer division or modulo) fails the whole build when a divisor is 0; "
-                            "use intDivOrZero() or moduloOrZero(), or / for a fraction")
-            continue
-        if following is None or following.token_type != TokenType.L_PAREN or not re.fullmatch(r"\w+", token.text):
-            continue
-        if word in NOT_CALLS or word in RULE_FUNCTIONS:
-            if word == "arrayreduce":
-                aggregate = tokens[index + 2] if index + 2 < len(tokens) else None
-                if aggregate is None or aggregate.token_type != TokenType.STRING or aggregate.text.lower() not in RULE_AGGREGATES:
-                    messages.append(f"arrayReduce() takes one of the aggregates {', '.join(sorted(RULE_AGGREGATES))} "
-                                    "as quoted text")
-            continue
-        if _forbidden_function(token.text) or _unrepeatable_function(token.text):
-            continue  # named by _check_tree with the reason
-        messages.append(f"function {token.text}() is not one a rule may call: rules use deterministic functions of the "
-                        "customer's feature row only (catalog.RULE_FUNCTIONS lists them)")
-    return list(dict.fromkeys(messages))
-
-
 def template_problems(cells: dict[str, str]) -> list[tuple[str, str]]:
     """(column, message) for every cell holding a Jinja delimiter: catalog and audience cells are data."""
     problems = []
@@ -602,91 +295,3 @@ def template_problems(cells: dict[str, str]) -> list[tuple[str, str]]:
             problems.append((column, f"{marker!r} is not allowed: this cell is text, never a template "
                                      "(dbt would run it as Jinja)"))
     return problems
-
-
-def _forbidden_function(name: str) -> bool:
-    lowered = name.lower()
-    return lowered in FORBIDDEN_FUNCTIONS or lowered.startswith(FORBIDDEN_FUNCTION_PREFIXES)
-
-
-def _unrepeatable_function(name: str) -> bool:
-    lowered = name.lower()
-    return lowered in UNREPEATABLE_FUNCTIONS or lowered.startswith(UNREPEATABLE_FUNCTION_PREFIXES)
-
-
-# What a rule clearly returns, as far as the syntax tree tells; None when it cannot tell.
-KIND_WORDS = {"flag": "a condition (0/1)", "label": "a string", "number": "a number"}
-BOOLEAN_NODES = (
-    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ, exp.And, exp.Or,
-    exp.Not, exp.In, exp.Between, exp.Is, exp.Like, exp.ILike, exp.RegexpLike, exp.Boolean, exp.ArrayContains,
-)
-NUMBER_NODES = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.IntDiv, exp.Mod, exp.Neg)
-STRING_NODES = (exp.DPipe, exp.Concat, exp.Lower, exp.Upper)
-
-
-def _kind(node: exp.Expression) -> str | None:
-    """flag, label or number when the expression clearly returns one; None when unsure.
-
-    Only sure cases: comparisons and logic are flags, arithmetic is a number, string literals and
-    concatenation are labels, a bare feature column has its declared type, and if/multiIf/ifNull/
-    coalesce return what all their known branches agree on. Literals 0 and 1 fit flags and numbers.
-    """
-    if isinstance(node, exp.Paren):
-        return _kind(node.this)
-    if isinstance(node, BOOLEAN_NODES):
-        return "flag"
-    if isinstance(node, NUMBER_NODES):
-        return "number"
-    if isinstance(node, STRING_NODES):
-        return "label"
-    if isinstance(node, exp.Literal):
-        if node.is_string:
-            return "label"
-        return None if node.this in ("0", "1") else "number"
-    if isinstance(node, exp.Column) and not node.table:
-        return _column_kind(feature_columns().get(node.name, ""))
-    if isinstance(node, exp.If):
-        return _agree([node.args.get("true"), node.args.get("false")])
-    if isinstance(node, exp.Case):
-        return _agree([branch.args.get("true") for branch in node.args.get("ifs", [])] + [node.args.get("default")])
-    if isinstance(node, exp.Coalesce):
-        return _agree([node.this, *node.expressions])
-    if isinstance(node, exp.Anonymous) and node.name.lower() == "multiif":
-        arguments = node.expressions
-        return _agree(arguments[1:-1:2] + arguments[-1:])
-    return None
-
-
-def _agree(branches: list[exp.Expression | None]) -> str | None:
-    kinds = {_kind(branch) for branch in branches if branch is not None and not isinstance(branch, exp.Null)}
-    kinds.discard(None)
-    return kinds.pop() if len(kinds) == 1 else None
-
-
-def _column_kind(clickhouse_type: str) -> str | None:
-    nullable = re.fullmatch(r"Nullable\((.*)\)", clickhouse_type)
-    inner = nullable.group(1) if nullable else clickhouse_type
-    if inner in ("UInt8", "Bool"):
-        return "flag"
-    if inner in ("String", "LowCardinality(String)"):
-        return "label"
-    if re.fullmatch(r"U?Int\d+|Float\d+|Decimal.*", inner):
-        return "number"
-    return None
-
-
-def _parse_problem(error: ParseError | TokenError) -> str:
-    """Where sqlglot stopped, e.g. "unexpected 'FROM' (character 16)"; statements, aliases and
-    clauses after the expression (FROM, SETTINGS, FORMAT, ...) all stop it."""
-    details = getattr(error, "errors", None)
-    if not details:
-        return "unterminated string or quoted name" if "tokenizing" in str(error) else str(error).splitlines()[0]
-    first = details[0]
-    description, near = first["description"], first["highlight"]
-    if description.startswith("Invalid expression"):
-        what = "unexpected"
-    elif description.startswith("Required keyword"):
-        what = "incomplete at"
-    else:
-        what = f"{description.lower()} near"
-    return f"{what} {near!r} (character {first['col'] - len(near) + 1})"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from orchestration.catalog import catalog
+from orchestration.catalog import catalog, validation
 
 USAGE_DAYS = 90
 ZOMBIE_DAYS, DELETE_DAYS = 90, 180
@@ -94,7 +94,7 @@ def measure(client, rows: list[catalog.CatalogRow], as_of: dt.date) -> Hygiene:
         "FROM per_tag AS a CROSS JOIN per_tag AS b WHERE a.tag_key < b.tag_key",
         parameters={"flags": flags or [""]}).result_rows}
     merge_pairs = sorted(((a, b, j) for (a, b), j in overlap.items() if j >= MERGE_JACCARD), key=lambda p: -p[2])
-    naming = [str(e) for e in catalog.validate(rows) if e.column == "tag_name"]
+    naming = [str(e) for e in validation.validate(rows) if e.column == "tag_name"]
     return Hygiene(len(active), len(used) / len(active) if active else 0.0, used, zombies, merge_pairs, naming, overlap)
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from orchestration.catalog import catalog
+from orchestration.catalog import rules
 from orchestration.dagster import dbt_runner
 from tests.integration.known import AS_OF, END, customer, days_ago, load_raw, message, order
 
@@ -123,7 +123,7 @@ def test_tickets_and_consents(features):
 
 
 def test_built_columns_have_the_types_the_yaml_documents(features, client):
-    # catalog validation types rules by the YAML (catalog.feature_columns): it must be what dbt builds
+    # catalog validation types rules by the YAML (rules.feature_columns): it must be what dbt builds
     built = dict(client.query("SELECT name, type FROM system.columns WHERE database = 'features' "
                               "AND table = 'customer_features'").result_rows)
-    assert built == catalog.feature_columns()
+    assert built == rules.feature_columns()

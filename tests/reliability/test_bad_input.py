@@ -20,13 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from orchestration.audiences import audience_expression
-from orchestration.audiences import audiences
-from orchestration.catalog import catalog
-from orchestration.catalog import catalog_sync
-from orchestration.cli import cli
-from orchestration.warehouse import contract
-from orchestration.warehouse import loader
+from orchestration.audiences import audience_expression, audiences
+from orchestration.catalog import catalog, catalog_sync, validation
+from orchestration import cli
+from orchestration.warehouse import contract, loader
 from tests.conftest import published_state, tags_cli
 from tests.integration.known import AS_OF
 from tests.reliability.conftest import assert_clear_error, record
@@ -139,7 +136,7 @@ def test_a_rule_is_one_expression_over_customer_features(tmp_path_factory, fragm
     rule = glue.format(f=fragment.upper() if upper and "{" not in fragment else fragment)
     path = catalog_with(tmp_path_factory.mktemp("catalog") / "tag_catalog.csv", "rule", rule, tag_key="vip_diamond")
     vip_diamond = next(r for r in catalog.load(path) if r.tag_key == "vip_diamond")
-    errors = catalog.validate([vip_diamond])
+    errors = validation.validate([vip_diamond])
     assert any(e.column in ("rule", "params") for e in errors), rule
 
 

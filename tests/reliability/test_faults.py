@@ -17,8 +17,7 @@ import pytest
 from orchestration.catalog import catalog
 from orchestration.publishing import publish
 from orchestration.dagster import refresh
-from orchestration.warehouse import refresh_lock
-from orchestration.warehouse import warehouse
+from orchestration.warehouse import refresh_lock, warehouse
 from tests.conftest import TAGS_COMMAND, free_port, published_state, table_checksums, tags_cli
 from tests.integration.known import AS_OF
 from tests.reliability.conftest import assert_clear_error, manual_assignments, read_until, record

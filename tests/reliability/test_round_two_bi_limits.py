@@ -20,8 +20,7 @@ from collections.abc import Iterator
 import pytest
 from clickhouse_driver import Client as NativeClient
 
-from orchestration.warehouse import bi_access
-from orchestration.warehouse import demo
+from orchestration.warehouse import bi_access, demo
 from orchestration.settings import PROJECT_DIR
 from tests.conftest import BI_TEST_PASSWORD, environment, running_server, tags_cli
 from tests.integration.known import AS_OF

@@ -19,9 +19,7 @@ import pytest
 
 from orchestration.quality import accounting
 from orchestration.dagster import dbt_runner
-from orchestration.warehouse import demo
-from orchestration.warehouse import loader
-from orchestration.warehouse import warehouse
+from orchestration.warehouse import demo, loader, warehouse
 from tests.conftest import TAGS_COMMAND, free_port, tags_cli
 from tests.integration.known import AS_OF
 from tests.reliability.conftest import assert_clear_error, read_until, record

@@ -16,9 +16,8 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.catalog import catalog
-from orchestration.catalog import catalog_sync
-from orchestration.cli import cli
+from orchestration.catalog import catalog, catalog_sync, rules, validation
+from orchestration import cli
 from tests.conftest import BI_TEST_PASSWORD, TAGS_COMMAND, published_state, tags_cli
 from tests.integration.known import AS_OF
 from tests.reliability.conftest import record
@@ -110,7 +109,7 @@ PROBED_FUNCTIONS = {
 @pytest.mark.parametrize("rule, function", PROBED_FUNCTIONS.items())
 def test_a_rule_calling_a_function_off_the_allow_list_is_refused_naming_it(rule, function):
     row = catalog.load()[0]
-    errors = catalog.validate([catalog.CatalogRow(**{**row.__dict__, "rule": rule, "params": {}})])
+    errors = validation.validate([catalog.CatalogRow(**{**row.__dict__, "rule": rule, "params": {}})])
     assert any(e.column == "rule" and f"{function}()" in e.message for e in errors), [str(e) for e in errors]
 
 
@@ -118,7 +117,7 @@ def test_a_rule_calling_a_function_off_the_allow_list_is_refused_naming_it(rule,
                                   "orders_30d % orders_90d = 1", "orders_30d DIV orders_90d > 1"])
 def test_a_rule_that_can_divide_by_zero_at_run_time_is_refused(rule):
     row = catalog.load()[0]
-    errors = catalog.validate([catalog.CatalogRow(**{**row.__dict__, "rule": rule, "params": {}})])
+    errors = validation.validate([catalog.CatalogRow(**{**row.__dict__, "rule": rule, "params": {}})])
     assert any(e.column == "rule" and "divisor is 0" in e.message for e in errors), [str(e) for e in errors]
 
 
@@ -127,7 +126,7 @@ def test_the_allow_list_names_real_functions(client):
     function refused and nobody the wiser)."""
     known = {r[0].lower() for r in client.query("SELECT name FROM system.functions").result_rows}
     known |= {r[0].lower() for r in client.query("SELECT alias_to FROM system.functions WHERE alias_to != ''").result_rows}
-    assert sorted(catalog.RULE_FUNCTIONS - known - {"cast"}) == []
+    assert sorted(rules.RULE_FUNCTIONS - known - {"cast"}) == []
     record(client, "security", "rules calling clocks, chance, files, settings, the server or throwIf; integer "
            "division by a column", len(PROBED_FUNCTIONS) + 4, "refused by validate, the function named")
 

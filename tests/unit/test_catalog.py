@@ -8,14 +8,14 @@ from dataclasses import replace
 
 import pytest
 
-from orchestration.catalog import catalog
+from orchestration.catalog import catalog, validation
 
 ROWS = catalog.load()
 BY_KEY = {row.tag_key: row for row in ROWS}
 
 
 def errors_of(row: catalog.CatalogRow) -> list[str]:
-    return [str(error) for error in catalog.validate([row])]
+    return [str(error) for error in validation.validate([row])]
 
 
 def rule_errors(rule: str, value_type: str = "flag", **params) -> list[str]:
@@ -39,13 +39,13 @@ def write_catalog(path, *rows: dict[str, str]):
 def csv_errors(tmp_path, **changes: str) -> list[str]:
     """Errors of a one-row CSV: the shipped regular_customer row with some cells changed."""
     path = write_catalog(tmp_path / "tag_catalog.csv", shipped_cells("regular_customer") | changes)
-    return [str(error) for error in catalog.validate(catalog.load(path))]
+    return [str(error) for error in validation.validate(catalog.load(path))]
 
 
 # -- the shipped catalog ----------------------------------------------------------------------------
 
 def test_shipped_catalog_has_no_errors():
-    assert [str(e) for e in catalog.validate(ROWS)] == []
+    assert [str(e) for e in validation.validate(ROWS)] == []
 
 
 def test_shipped_catalog_has_30_to_40_active_tags_with_unique_names():
@@ -160,13 +160,13 @@ def test_error_message_names_file_line_tag_and_column():
 
 def test_duplicate_tag_key():
     good = BY_KEY["regular_customer"]
-    errors = [str(e) for e in catalog.validate([good, replace(good, row_number=40, tag_name="lifecycle-regular 2")])]
+    errors = [str(e) for e in validation.validate([good, replace(good, row_number=40, tag_name="lifecycle-regular 2")])]
     assert errors == [f"tag_catalog.csv line 40 (regular_customer), column tag_key: duplicate tag_key, first used on line {good.row_number}"]
 
 
 def test_duplicate_tag_name():
     good = BY_KEY["regular_customer"]
-    errors = [str(e) for e in catalog.validate([good, replace(good, row_number=40, tag_key="regular_2")])]
+    errors = [str(e) for e in validation.validate([good, replace(good, row_number=40, tag_key="regular_2")])]
     assert errors == [f"tag_catalog.csv line 40 (regular_2), column tag_name: duplicate tag_name 'lifecycle-regular', "
                       f"first used on line {good.row_number}"]
 
@@ -375,7 +375,7 @@ def test_row_with_too_many_cells(tmp_path):
     header = ",".join(catalog.COLUMNS)
     line = ",".join(shipped_cells("campaign_responded").values())  # its description has no comma
     path.write_text(f"{header}\n{line},extra\n")
-    errors = [str(e) for e in catalog.validate(catalog.load(path))]
+    errors = [str(e) for e in validation.validate(catalog.load(path))]
     assert errors == ["tag_catalog.csv line 2 (campaign_responded), column (row): expected 16 cells, got 17 (a comma in an unquoted cell?)"]
 
 
