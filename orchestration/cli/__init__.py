@@ -1,5 +1,5 @@
-"""The `tags` command line (entry point `orchestration.cli:app`)."""
+"""The `tags` command line (entry point `orchestration.cli:app`): see main.py."""
 
-from orchestration.cli.cli import app
+from orchestration.cli.main import app
 
 __all__ = ["app"]

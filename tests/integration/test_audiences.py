@@ -20,7 +20,7 @@ from orchestration.warehouse import demo
 from orchestration.audiences import exports
 from orchestration.dagster import refresh
 from orchestration import settings
-from orchestration.cli.cli import app
+from orchestration.cli import app
 from tests.conftest import BI_TEST_PASSWORD
 from tests.integration.known import AS_OF
 

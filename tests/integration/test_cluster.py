@@ -17,11 +17,9 @@ import subprocess
 import pytest
 
 from orchestration.catalog import catalog
-from orchestration.warehouse import db
-from orchestration.warehouse import demo
+from orchestration.warehouse import db, demo
 from orchestration.dagster import refresh
-from orchestration.warehouse import shards
-from orchestration.warehouse import warehouse
+from orchestration.warehouse import shards, warehouse
 from orchestration.dagster.project import DBT_EXECUTABLE
 from orchestration.settings import PROJECT_DIR
 from tests.conftest import BI_TEST_PASSWORD, environment, free_port

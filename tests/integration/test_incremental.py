@@ -13,8 +13,7 @@ import datetime as dt
 import pytest
 
 from orchestration.catalog import catalog
-from orchestration.warehouse import demo
-from orchestration.warehouse import incremental
+from orchestration.warehouse import demo, incremental
 from orchestration.dagster import refresh
 from tests.conftest import table_checksums
 from tests.integration.known import AS_OF

@@ -6,8 +6,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.warehouse import contract
-from orchestration.warehouse import loader
+from orchestration.warehouse import contract, loader
 from tests.conftest import tags_cli
 
 CUSTOMERS_CSV = (

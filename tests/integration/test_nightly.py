@@ -197,7 +197,7 @@ def test_review_sheet_round_trip_gives_human_accuracy_per_tag(demo_night, client
 
     from typer.testing import CliRunner
 
-    from orchestration.cli import cli
+    from orchestration import cli
 
     sheet = tmp_path / "review.csv"
     result = CliRunner().invoke(cli.app, ["quality", "review-sample", "--out", str(sheet), "--customers", "20"])

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from orchestration.catalog import catalog
-from orchestration.cli import cli
+from orchestration import cli
 from orchestration.warehouse import contract
 from orchestration.catalog import manual_tags
 from tests.integration.known import AS_OF, END, customer, days_ago, load_raw, message, order

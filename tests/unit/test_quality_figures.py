@@ -4,9 +4,7 @@ import math
 
 import pytest
 
-from orchestration.quality import freshness
-from orchestration.quality import hygiene
-from orchestration.quality import quality
+from orchestration.quality import freshness, hygiene, quality
 from orchestration.dagster import refresh
 from orchestration.catalog import catalog
 

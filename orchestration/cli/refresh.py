@@ -1,0 +1,103 @@
+"""`tags refresh`: the nightly job now, in this process, and what it did."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from orchestration import settings
+from orchestration.cli.common import AsOf, CommandError, as_of as parse_as_of, console, valid_catalog
+from orchestration.dagster import refresh
+from orchestration.quality import accounting
+from orchestration.warehouse import db, refresh_lock
+
+
+def refresh_command(
+    as_of: AsOf = "",
+    select: Annotated[list[str] | None, typer.Option(
+        "--select", "-s", help="A tag key (that tag and the outputs) or a dbt selector; repeatable.")] = None,
+    full: Annotated[bool, typer.Option(
+        "--full", help="Rebuild staging and features from all of raw instead of only what changed (gives the same tags).")] = False,
+    make_current: Annotated[bool, typer.Option(
+        "--publish", help="Make a backfill (an as_of before the published one) what BI reads; without it a backfill "
+                          "only joins the history.")] = False,
+) -> None:
+    """Run the nightly job now: validate the catalog, build and test (dbt), check quality, publish to `tags`."""
+    day = parse_as_of(as_of)
+    rows = valid_catalog()
+    client = db.connect(on_retry=console.print)
+    # held from the catalog sync (it rewrites dbt files) to the end of the job
+    with refresh_lock.held("tags refresh"):
+        for change in refresh.prepare(rows, day):
+            console.print(f"  catalog sync: {change}")
+        started = time.perf_counter()
+        console.print(f"nightly job as of {day}{', full rebuild' if full else ''} (in this process; dbt output follows)")
+        outcome = refresh.run(day, select, rows, full=full, make_current=make_current)
+    elapsed = time.perf_counter() - started
+    _print_checks(outcome)
+    if not outcome.success:
+        for failure in outcome.failures:
+            console.print(f"  [red]failed[/] {failure}", soft_wrap=True)
+        published = "run %s was published anyway" % outcome.run_id if outcome.published else \
+            "nothing was published; `tags` still holds the last published run"
+        raise CommandError(f"the refresh as of {day} failed ({elapsed:.1f} s); {published}")
+    if outcome.backfill:
+        console.print(f"published run {outcome.run_id} as of {day} into the history in {elapsed:.1f} s (a backfill: "
+                      "BI still reads the later day; `--publish` makes it current)")
+    else:
+        console.print(f"published run {outcome.run_id} as of {day} in {elapsed:.1f} s")
+    if outcome.held:
+        console.print(f"[yellow]held back[/] at their last published values (stale in tags.tag_catalog): "
+                      f"{', '.join(outcome.held)}; their failed checks are above", soft_wrap=True)
+    _print_summary(day, elapsed, accounting.accounts(client))
+    _print_tags(client)
+
+
+def _print_checks(outcome: refresh.RefreshOutcome) -> None:
+    failed = [c for c in outcome.checks if not c.passed]
+    console.print(f"quality checks: {len(outcome.checks) - len(failed)} of {len(outcome.checks)} passed")
+    for check in failed:
+        outcome = str(check.metadata.get("outcome", ""))
+        kind = ("[red]BLOCKING[/]" if outcome.startswith("blocks") else "[red]HOLDS TAG[/]" if outcome.startswith("holds")
+                else "[yellow]warning[/]")
+        console.print(f"  {kind} {check.asset} {check.check}: {check.metadata.get('message', '')}", soft_wrap=True)
+
+
+def _print_tags(client) -> None:
+    table = Table(title="Published tags (tags.tag_catalog)")
+    for column in ("tag", "method", "members", "coverage", "expected"):
+        table.add_column(column, justify="right" if column in ("members", "coverage") else "left")
+    for key, method, members, coverage, low, high in client.query(
+            "SELECT tag_key, method, member_count, coverage, coverage_min, coverage_max FROM tags.tag_catalog "
+            "WHERE status != 'archived' ORDER BY category, tag_key").result_rows:
+        inside = low <= coverage <= high
+        table.add_row(key, method, f"{members:,}", f"{coverage:.1%}" if inside else f"[yellow]{coverage:.1%}[/]",
+                      f"{low:.1%}-{high:.1%}")
+    console.print(table)
+
+
+def _print_summary(day: dt.date, elapsed: float, accounts: list[accounting.TableAccount]) -> None:
+    table = Table(title=f"Refresh as of {day}: every raw row is staged or rejected ({elapsed:.1f} s)")
+    for column in ("raw table", "raw rows", "staged", "rejected", "accounted"):
+        table.add_column(column, justify="left" if column in ("raw table", "accounted") else "right")
+    for account in accounts:
+        table.add_row(account.table, f"{account.raw:,}", f"{account.staged:,}", f"{account.rejected:,}",
+                      "yes" if account.balanced else "[red]NO[/]")
+    console.print(table)
+    for account in accounts:
+        if account.reasons:
+            reasons = "; ".join(f"{reason} ({count:,})" for reason, count in account.reasons.items())
+            console.print(f"  rejected from {account.table}: {reasons}", soft_wrap=True)
+    conn = settings.connection()
+    console.print(
+        "Where to look next:\n"
+        f"  staging tables   database `staging` on {conn.describe()} (stg_<table>, stg_<table>_rejects)\n"
+        "  dbt docs         .venv/bin/dbt docs generate --profiles-dir . && .venv/bin/dbt docs serve --profiles-dir .\n"
+        "  SQL prompt       curl 'http://127.0.0.1:%d/?query=SELECT+count()+FROM+staging.stg_orders'" % conn.port
+    )
+    if not all(a.balanced for a in accounts):
+        raise CommandError("some raw rows are neither staged nor rejected (see the table above)")
