@@ -12,8 +12,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 
-from orchestration.catalog import catalog
-from orchestration.catalog import catalog_sync
+from orchestration.catalog import catalog, catalog_sync
 from orchestration.dagster import dbt_runner
 from orchestration.publishing import holds
 from orchestration.quality import hygiene
@@ -80,7 +79,7 @@ TAG_ASSETS: dict[dg.AssetKey, catalog.CatalogRow] = {
 }
 
 
-STORE_MODELS = (*publish.STORE_TABLES, "customer_profile", "customer_index")  # profile: the view over profile_snapshots
+STORE_MODELS = (*publish.store_tables(), "customer_profile", "customer_index")  # profile: the view over profile_snapshots
 
 
 @dg.asset(

@@ -26,20 +26,23 @@ import os
 import time
 from dataclasses import dataclass
 
-from orchestration import settings
+from orchestration import relations, settings
 from orchestration.warehouse import shards
 
 log = logging.getLogger(__name__)
 
-STORE_TABLES = ("tag_snapshots", "tag_bitmap_snapshots", "tag_catalog_snapshots", "tag_change_log",
-                "catalog_change_log", "customer_bitmap_snapshots", "audience_bitmap_snapshots", "audience_change_log",
-                "audience_catalog_snapshots", "profile_snapshots")
 PROFILE_KEEPS = ("run_id", "as_of", "customer_id")  # columns of profile_snapshots that are not tags
 DEFAULT_RETENTION_DAYS = 400
 
 
 class PublishError(RuntimeError):
     pass
+
+
+def store_tables() -> tuple[str, ...]:
+    """The run-versioned tables of the tag store (rows carry run_id, partitioned by as_of), from the dbt manifest."""
+    return tuple(sorted(node["name"] for node in relations.models("tag_store", "incremental")
+                        if node["config"].get("partition_by") == "as_of"))
 
 
 def retention_days() -> int:
@@ -131,10 +134,10 @@ def altered_table(client, table: str) -> str | None:
 def _remove_invisible_runs(client) -> int:
     """Delete the rows of every run that is not the latest published run of its as_of (failed or superseded)."""
     visible = "(SELECT argMax(run_id, published_at) FROM tag_store.publish_log GROUP BY as_of)"
-    invisible = {row[0] for table in STORE_TABLES for row in client.query(
+    invisible = {row[0] for table in store_tables() for row in client.query(
         f"SELECT DISTINCT run_id FROM tag_store.{table} WHERE run_id GLOBAL NOT IN {visible}").result_rows}
     if invisible:
-        for table in STORE_TABLES:
+        for table in store_tables():
             if altered := altered_table(client, table):
                 client.command(f"ALTER TABLE {altered} DELETE WHERE run_id NOT IN {visible}",
                                settings={"mutations_sync": 1})
@@ -145,8 +148,8 @@ def _drop_days_past_retention(client, keep_days: int) -> list[str]:
     """Drop whole as_of partitions older than keep_days before the newest published as_of."""
     newest = client.command("SELECT max(as_of) FROM tag_store.publish_log")
     cutoff = dt.date.fromisoformat(str(newest)) - dt.timedelta(days=keep_days)
-    days = _partitions(client, STORE_TABLES, "toDate(partition) < %(cutoff)s", cutoff=cutoff)
-    _drop_partitions(client, STORE_TABLES, days)
+    days = _partitions(client, store_tables(), "toDate(partition) < %(cutoff)s", cutoff=cutoff)
+    _drop_partitions(client, store_tables(), days)
     return days
 
 
