@@ -181,8 +181,7 @@ def main() -> None:
                            "WAREHOUSE_HTTP_PORT": str(free_port()), "WAREHOUSE_TCP_PORT": str(free_port())})
         from bench import audience_size, new_tag
         from orchestration.catalog import catalog
-        from orchestration.warehouse import contract
-        from orchestration.warehouse import db
+        from orchestration.warehouse import contract, db
 
         new_tag.tags("warehouse", "start")
         try:

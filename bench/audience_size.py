@@ -92,8 +92,7 @@ def engine_times(client, expression: str, long_sql: str) -> dict[str, list[float
             "AND query NOT LIKE '%%system.query_log%%' ORDER BY event_time_microseconds DESC LIMIT %(n)s",
             parameters={"p": pattern, "n": QUERIES}).result_rows]
         return found or [float("nan")]
-    from orchestration.audiences import audience_expression
-    from orchestration.audiences import audiences
+    from orchestration.audiences import audience_expression, audiences
     from orchestration.catalog import catalog
 
     first_condition = audience_expression.compile_expression(

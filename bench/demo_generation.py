@@ -29,9 +29,7 @@ def main() -> None:
 
     http_port, tcp_port = free_port(), free_port()
     os.environ["WAREHOUSE_HTTP_PORT"] = str(http_port)
-    from orchestration.warehouse import db
-    from orchestration.warehouse import demo
-    from orchestration.warehouse import warehouse
+    from orchestration.warehouse import db, demo, warehouse
 
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as directory:
         root = Path(directory)

@@ -49,8 +49,7 @@ def published_demo(customers: int, as_of: str, prefix: str):
 def time_new_tag(as_of: str) -> tuple[float, int]:
     """Append one rule tag to the catalog, time `tags refresh --select` until it is in tags.customer_tags;
     restore the catalog and the generated files. Returns the seconds and the tag's members."""
-    from orchestration.catalog import catalog
-    from orchestration.catalog import catalog_sync
+    from orchestration.catalog import catalog, catalog_sync
     from orchestration.warehouse import db
 
     original = catalog.CATALOG_FILE.read_text()

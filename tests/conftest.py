@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from orchestration.catalog import catalog
-from orchestration.warehouse import db, demo
 from orchestration.dagster import refresh
+from orchestration.warehouse import db, demo
 from orchestration.warehouse import warehouse
 from tests.integration.known import AS_OF
 

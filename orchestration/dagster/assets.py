@@ -12,17 +12,17 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 
+from orchestration import settings
 from orchestration.catalog import catalog, catalog_sync
 from orchestration.dagster import dbt_runner
-from orchestration.publishing import holds
-from orchestration.quality import hygiene
-from orchestration.warehouse import incremental
-from orchestration.publishing import publish
-from orchestration.quality import report
-from orchestration import settings
 from orchestration.dagster.project import PROJECT
 from orchestration.dagster.resources import RefreshLock, WarehouseResource
 from orchestration.dagster.translator import TagTranslator
+from orchestration.publishing import holds
+from orchestration.publishing import publish
+from orchestration.quality import hygiene
+from orchestration.quality import report
+from orchestration.warehouse import incremental
 
 AS_OF_TAG = "as_of"
 FULL_REFRESH_TAG = "full_refresh"  # "true": rebuild staging and features from scratch (`tags refresh --full`)

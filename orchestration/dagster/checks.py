@@ -12,10 +12,9 @@ Freshness is a check on the published tags (after publishing: it warns, it canno
 import dagster as dg
 from dagster import AssetCheckExecutionContext
 
-from orchestration.quality import freshness
-from orchestration.quality import quality
 from orchestration.dagster.assets import TAG_ASSETS, run_as_of, run_id_of
 from orchestration.dagster.resources import WarehouseResource
+from orchestration.quality import freshness, quality
 
 
 def _when_failed(row, check: str) -> str:

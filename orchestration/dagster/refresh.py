@@ -13,8 +13,7 @@ import os
 from dataclasses import dataclass, field
 
 from orchestration import relations
-from orchestration.catalog import catalog
-from orchestration.catalog import catalog_sync
+from orchestration.catalog import catalog, catalog_sync
 from orchestration.dagster import dbt_runner
 
 

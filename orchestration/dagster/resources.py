@@ -8,9 +8,8 @@ import dagster as dg
 from clickhouse_connect.driver.client import Client
 from dagster_dbt import DbtCliResource
 
-from orchestration.warehouse import db
-from orchestration.warehouse import refresh_lock
 from orchestration.dagster.project import DBT_EXECUTABLE, PROJECT
+from orchestration.warehouse import db, refresh_lock
 
 
 class WarehouseResource(dg.ConfigurableResource):

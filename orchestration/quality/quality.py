@@ -27,8 +27,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from orchestration.catalog import catalog
-from orchestration.catalog import catalog_sync
+from orchestration.catalog import catalog, catalog_sync
 from orchestration.settings import PROJECT_DIR
 
 CHECKS = ("coverage", "distribution", "stability", "accuracy")

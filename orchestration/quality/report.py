@@ -15,8 +15,8 @@ import plotly.graph_objects as go
 
 from orchestration.audiences import audiences
 from orchestration.catalog import catalog
-from orchestration.quality import hygiene as hygiene_module
 from orchestration.publishing import publish
+from orchestration.quality import hygiene as hygiene_module
 from orchestration.quality.quality import REPORT_DIR
 
 REPORT_FILE = REPORT_DIR / "index.html"

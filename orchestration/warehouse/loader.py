@@ -36,10 +36,8 @@ import pyarrow.parquet as pq
 from clickhouse_connect.driver.exceptions import ClickHouseError, OperationalError
 from clickhouse_connect.driver.tools import insert_file
 
-from orchestration.warehouse import contract
-from orchestration.warehouse import db
-from orchestration.warehouse import refresh_lock
 from orchestration import settings
+from orchestration.warehouse import contract, db, refresh_lock
 
 SCRATCH_DATABASE = "raw_load"
 DUPLICATE_ROW_LIMIT = 1_000

@@ -29,8 +29,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from orchestration.warehouse import bi_access
 from orchestration import settings
+from orchestration.warehouse import bi_access
 
 SERVER_COMMAND = [sys.executable, "-m", "orchestration.warehouse.embedded_server"]
 START_TIMEOUT_SECONDS = 60

@@ -13,14 +13,14 @@ import pytest
 import sqlalchemy
 from typer.testing import CliRunner
 
-from orchestration.audiences import audiences
-from orchestration.warehouse import bi_access
-from orchestration.catalog import catalog
-from orchestration.warehouse import demo
-from orchestration.audiences import exports
-from orchestration.dagster import refresh
 from orchestration import settings
+from orchestration.audiences import audiences
+from orchestration.audiences import exports
+from orchestration.catalog import catalog
 from orchestration.cli import app
+from orchestration.dagster import refresh
+from orchestration.warehouse import bi_access
+from orchestration.warehouse import demo
 from tests.conftest import BI_TEST_PASSWORD
 from tests.integration.known import AS_OF
 

@@ -17,11 +17,11 @@ import subprocess
 import pytest
 
 from orchestration.catalog import catalog
-from orchestration.warehouse import db, demo
 from orchestration.dagster import refresh
-from orchestration.warehouse import shards, warehouse
 from orchestration.dagster.project import DBT_EXECUTABLE
 from orchestration.settings import PROJECT_DIR
+from orchestration.warehouse import db, demo
+from orchestration.warehouse import shards, warehouse
 from tests.conftest import BI_TEST_PASSWORD, environment, free_port
 from tests.integration.known import AS_OF
 

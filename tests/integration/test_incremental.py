@@ -13,8 +13,8 @@ import datetime as dt
 import pytest
 
 from orchestration.catalog import catalog
-from orchestration.warehouse import demo, incremental
 from orchestration.dagster import refresh
+from orchestration.warehouse import demo, incremental
 from tests.conftest import table_checksums
 from tests.integration.known import AS_OF
 

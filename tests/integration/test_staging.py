@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
+from orchestration.dagster import dbt_runner
 from orchestration.quality import accounting
 from orchestration.warehouse import contract
-from orchestration.dagster import dbt_runner
 from orchestration.warehouse import demo
 
 AS_OF = dt.date(2026, 11, 23)

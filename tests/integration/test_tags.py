@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.catalog import catalog
 from orchestration import cli
-from orchestration.warehouse import contract
+from orchestration.catalog import catalog
 from orchestration.catalog import manual_tags
+from orchestration.warehouse import contract
 from tests.integration.known import AS_OF, END, customer, days_ago, load_raw, message, order
 
 ORDERS: list[list] = []

@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from orchestration import cli
 from orchestration.audiences import audience_expression, audiences
 from orchestration.catalog import catalog, catalog_sync, validation
-from orchestration import cli
 from orchestration.warehouse import contract, loader
 from tests.conftest import published_state, tags_cli
 from tests.integration.known import AS_OF

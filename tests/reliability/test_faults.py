@@ -15,8 +15,8 @@ import time
 import pytest
 
 from orchestration.catalog import catalog
-from orchestration.publishing import publish
 from orchestration.dagster import refresh
+from orchestration.publishing import publish
 from orchestration.warehouse import refresh_lock, warehouse
 from tests.conftest import TAGS_COMMAND, free_port, published_state, table_checksums, tags_cli
 from tests.integration.known import AS_OF

@@ -23,8 +23,8 @@ import clickhouse_connect
 import pytest
 
 from orchestration.catalog import catalog
-from orchestration.warehouse import demo
 from orchestration.dagster import refresh
+from orchestration.warehouse import demo
 from tests.conftest import BI_TEST_PASSWORD, TAGS_COMMAND
 from tests.integration.known import AS_OF
 from tests.reliability.conftest import SUMMARY, record

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.quality import accounting
 from orchestration.audiences import exports
+from orchestration.quality import accounting
 from tests.conftest import tags_cli
 from tests.reliability.conftest import assert_clear_error, manual_assignments, record
 

@@ -20,8 +20,8 @@ from collections.abc import Iterator
 import pytest
 from clickhouse_driver import Client as NativeClient
 
-from orchestration.warehouse import bi_access, demo
 from orchestration.settings import PROJECT_DIR
+from orchestration.warehouse import bi_access, demo
 from tests.conftest import BI_TEST_PASSWORD, environment, running_server, tags_cli
 from tests.integration.known import AS_OF
 from tests.reliability.conftest import record
@@ -38,8 +38,8 @@ BI_QUOTA = "bi_reader_quota"
 # dbt in-process (`dbt debug` connects with the profile's password).
 CLIENTS_PROBE = """
 from dbt.cli.main import dbtRunner
-from orchestration.warehouse import db
 from orchestration.settings import PROJECT_DIR
+from orchestration.warehouse import db
 print("client", db.client().command("SELECT currentUser()"))
 result = dbtRunner().invoke(["debug", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)])
 raise SystemExit(0 if result.success else 1)

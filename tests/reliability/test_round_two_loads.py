@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.quality import accounting
 from orchestration.dagster import dbt_runner
+from orchestration.quality import accounting
 from orchestration.warehouse import demo, loader, warehouse
 from tests.conftest import TAGS_COMMAND, free_port, tags_cli
 from tests.integration.known import AS_OF

@@ -16,8 +16,8 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.catalog import catalog, catalog_sync, rules, validation
 from orchestration import cli
+from orchestration.catalog import catalog, catalog_sync, rules, validation
 from tests.conftest import BI_TEST_PASSWORD, TAGS_COMMAND, published_state, tags_cli
 from tests.integration.known import AS_OF
 from tests.reliability.conftest import record

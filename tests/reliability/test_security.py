@@ -12,10 +12,10 @@ import pytest
 import yaml
 from clickhouse_connect.driver.exceptions import DatabaseError
 
-from orchestration.audiences import audiences
-from orchestration.warehouse import bi_access
-from orchestration.audiences import exports
 from orchestration import settings
+from orchestration.audiences import audiences
+from orchestration.audiences import exports
+from orchestration.warehouse import bi_access
 from tests.conftest import BI_TEST_PASSWORD, tags_cli
 from tests.reliability.conftest import record
 

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from orchestration.audiences import audience_expression as expr, audiences
-from orchestration.warehouse import bi_access
-from orchestration.catalog import catalog, catalog_sync
 from orchestration.audiences import exports
+from orchestration.catalog import catalog, catalog_sync
+from orchestration.warehouse import bi_access
 
 TYPES = {"vip": "flag", "churn_risk": "flag", "complaint_open": "flag", "rfm_segment": "label", "country": "label",
          "value_score": "number"}

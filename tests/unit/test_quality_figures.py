@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from orchestration.quality import freshness, hygiene, quality
-from orchestration.dagster import refresh
 from orchestration.catalog import catalog
+from orchestration.dagster import refresh
+from orchestration.quality import freshness, hygiene, quality
 
 
 def test_psi_of_identical_distributions_is_zero():

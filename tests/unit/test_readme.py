@@ -1,7 +1,7 @@
 """README documents the contract as it is written in models/staging/_sources.yml."""
 
-from orchestration.warehouse import contract
 from orchestration.settings import PROJECT_DIR
+from orchestration.warehouse import contract
 
 
 def test_readme_lists_every_contract_column_with_its_type():

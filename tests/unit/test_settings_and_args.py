@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from orchestration.dagster import dbt_runner
 from orchestration import settings
+from orchestration.dagster import dbt_runner
 
 
 def test_as_of_parses_iso_dates_and_defaults_to_today():
