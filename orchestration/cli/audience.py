@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from orchestration.relations import relation
 from orchestration.audiences import audiences
 from orchestration.catalog import catalog
 from orchestration.cli.common import App, CommandError, Expression, Format, KNOWN_ERRORS, console
@@ -22,8 +23,8 @@ def audience_list() -> None:
     """Every audience of seeds/audiences.csv: live ones with their size, expired ones with their last day."""
     result = db.client().query(
         "SELECT audience_key, channel, priority, status, member_count, expires_on, last_built_as_of, expression "
-        "FROM audiences.audience_catalog ORDER BY status DESC, priority")
-    table = Table(title="Audiences (audiences.audience_catalog; expressions in seeds/audiences.csv)")
+        f"FROM {relation('audience_catalog')} ORDER BY status DESC, priority")
+    table = Table(title=f"Audiences ({relation('audience_catalog')}; expressions in seeds/audiences.csv)")
     for column in ("audience", "channel", "prio", "status", "members", "expires on", "last built"):
         table.add_column(column, justify="right" if column in ("prio", "members") else "left", no_wrap=True)
     for key, channel, priority, status, members, expires_on, last_built, _ in result.result_rows:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from orchestration.relations import relation
 from orchestration import settings
 from orchestration.cli.common import AsOf, CommandError, as_of as parse_as_of, console, valid_catalog
 from orchestration.dagster import refresh
@@ -51,7 +52,7 @@ def refresh_command(
     else:
         console.print(f"published run {outcome.run_id} as of {day} in {elapsed:.1f} s")
     if outcome.held:
-        console.print(f"[yellow]held back[/] at their last published values (stale in tags.tag_catalog): "
+        console.print(f"[yellow]held back[/] at their last published values (stale in {relation('published_tag_catalog')}): "
                       f"{', '.join(outcome.held)}; their failed checks are above", soft_wrap=True)
     _print_summary(day, elapsed, accounting.accounts(client))
     _print_tags(client)
@@ -68,11 +69,11 @@ def _print_checks(outcome: refresh.RefreshOutcome) -> None:
 
 
 def _print_tags(client) -> None:
-    table = Table(title="Published tags (tags.tag_catalog)")
+    table = Table(title=f"Published tags ({relation('published_tag_catalog')})")
     for column in ("tag", "method", "members", "coverage", "expected"):
         table.add_column(column, justify="right" if column in ("members", "coverage") else "left")
     for key, method, members, coverage, low, high in client.query(
-            "SELECT tag_key, method, member_count, coverage, coverage_min, coverage_max FROM tags.tag_catalog "
+            f"SELECT tag_key, method, member_count, coverage, coverage_min, coverage_max FROM {relation('published_tag_catalog')} "
             "WHERE status != 'archived' ORDER BY category, tag_key").result_rows:
         inside = low <= coverage <= high
         table.add_row(key, method, f"{members:,}", f"{coverage:.1%}" if inside else f"[yellow]{coverage:.1%}[/]",
@@ -97,7 +98,7 @@ def _print_summary(day: dt.date, elapsed: float, accounts: list[accounting.Table
         "Where to look next:\n"
         f"  staging tables   database `staging` on {conn.describe()} (stg_<table>, stg_<table>_rejects)\n"
         "  dbt docs         .venv/bin/dbt docs generate --profiles-dir . && .venv/bin/dbt docs serve --profiles-dir .\n"
-        "  SQL prompt       curl 'http://127.0.0.1:%d/?query=SELECT+count()+FROM+staging.stg_orders'" % conn.port
+        f"  SQL prompt       curl 'http://127.0.0.1:%d/?query=SELECT+count()+FROM+{relation('stg_orders')}'" % conn.port
     )
     if not all(a.balanced for a in accounts):
         raise CommandError("some raw rows are neither staged nor rejected (see the table above)")

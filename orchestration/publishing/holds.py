@@ -39,7 +39,7 @@ def forget_run_outputs(client, run_id: str) -> None:
     for table in rebuilt_store_tables():
         altered = publish.altered_table(client, table)
         if altered is None:
-            raise publish.PublishError(f"holding a tag back rewrites this run's rows of tag_store.{table}, which is "
+            raise publish.PublishError(f"holding a tag back rewrites this run's rows of {relations.relation(table)}, which is "
                                        "sharded on a warehouse that cannot run ON CLUSTER; set when_blocked = "
                                        "hold_night for this target")
         client.command(f"ALTER TABLE {altered} DELETE WHERE run_id = %(r)s", parameters={"r": run_id},

@@ -26,6 +26,7 @@ import os
 import time
 from dataclasses import dataclass
 
+from orchestration.relations import relation
 from orchestration import relations, settings
 from orchestration.warehouse import shards
 
@@ -64,7 +65,7 @@ class Published:
 
 def current_run(client) -> tuple[str, dt.date] | None:
     """(run_id, as_of) of the run BI reads now (as macros/publish/published_runs.sql defines it), or None."""
-    rows = client.query("SELECT run_id, as_of FROM tag_store.publish_log WHERE published_at <= now64(3) "
+    rows = client.query(f"SELECT run_id, as_of FROM {relation('publish_log')} WHERE published_at <= now64(3) "
                         "AND backfill = 0 ORDER BY published_at DESC LIMIT 1").result_rows
     return tuple(rows[0]) if rows else None
 
@@ -72,22 +73,22 @@ def current_run(client) -> tuple[str, dt.date] | None:
 def publish(client, run_id: str, as_of: dt.date, keep_days: int | None = None, make_current: bool = False) -> Published:
     keep_days = retention_days() if keep_days is None else keep_days
     params = {"run_id": run_id, "as_of": as_of}
-    if client.command("SELECT count() FROM tag_store.publish_log WHERE run_id = %(run_id)s", parameters=params):
+    if client.command(f"SELECT count() FROM {relation('publish_log')} WHERE run_id = %(run_id)s", parameters=params):
         raise PublishError(f"run {run_id} is already published")
     for table in ("tag_catalog_snapshots", "profile_snapshots"):
-        if not client.command(f"SELECT count() FROM tag_store.{table} WHERE as_of = %(as_of)s AND run_id = %(run_id)s",
+        if not client.command(f"SELECT count() FROM {relation(table)} WHERE as_of = %(as_of)s AND run_id = %(run_id)s",
                               parameters=params):
-            raise PublishError(f"run {run_id} has no rows as of {as_of} in tag_store.{table}: its build did not "
+            raise PublishError(f"run {run_id} has no rows as of {as_of} in {relation(table)}: its build did not "
                                "finish, so there is nothing to publish")
     current = current_run(client)
     params["backfill"] = int(current is not None and as_of < current[1] and not make_current)
 
     # The run counts from a whole second in the future (macros/publish/published_runs.sql): by then
     # its row is there for every view a query reads, and queries that started earlier see none of it.
-    client.command("INSERT INTO tag_store.publish_log (run_id, as_of, published_at, backfill) SELECT %(run_id)s, "
+    client.command(f"INSERT INTO {relation('publish_log')} (run_id, as_of, published_at, backfill) SELECT %(run_id)s, "
                    "%(as_of)s, toDateTime64(toStartOfSecond(now64(3)) + INTERVAL 2 SECOND, 3), %(backfill)s",
                    parameters=params)
-    while client.command("SELECT now64(3) < (SELECT published_at FROM tag_store.publish_log WHERE run_id = %(run_id)s)",
+    while client.command(f"SELECT now64(3) < (SELECT published_at FROM {relation('publish_log')} WHERE run_id = %(run_id)s)",
                          parameters=params):
         time.sleep(0.1)
     _keep_only_the_current_profile(client)
@@ -106,9 +107,11 @@ def _keep_only_the_current_profile(client) -> None:
     profile = ("profile_snapshots",)
     _drop_partitions(client, profile, _partitions(client, profile, "partition != %(day)s", day=str(current[1])))
     read = {row[0] for row in client.query(
-        "SELECT name FROM system.columns WHERE database = 'tags' AND table = 'customer_profile'").result_rows}
+        "SELECT name FROM system.columns WHERE concat(database, '.', table) = %(r)s",
+        parameters={"r": relation("customer_profile")}).result_rows}
     stored = [row[0] for row in client.query(
-        "SELECT name FROM system.columns WHERE database = 'tag_store' AND table = 'profile_snapshots'").result_rows]
+        "SELECT name FROM system.columns WHERE concat(database, '.', table) = %(r)s",
+        parameters={"r": relation("profile_snapshots")}).result_rows]
     for column in stored:
         if read and column not in read and column not in PROFILE_KEEPS:
             client.command(f"ALTER TABLE {altered} DROP COLUMN IF EXISTS `{column}`")
@@ -119,23 +122,23 @@ def altered_table(client, table: str) -> str | None:
     Distributed table, macros/cluster/cluster.sql) its shard tables ON CLUSTER. None on the embedded
     two shards, which cannot run ON CLUSTER: there the rows stay on the shards, invisible (the views
     read published runs only), until the data directories are dropped."""
-    engine = client.query("SELECT engine_full FROM system.tables WHERE database = 'tag_store' AND name = %(t)s",
-                          parameters={"t": table}).result_rows  # not command(): it returns the text TSV-escaped
+    engine = client.query("SELECT engine_full FROM system.tables WHERE concat(database, '.', name) = %(r)s",
+                          parameters={"r": relation(table)}).result_rows  # not command(): it returns the text TSV-escaped
     sharded = shards.shards_of(engine[0][0] if engine else "")
     if not sharded:
-        return f"tag_store.{table}"
+        return relation(table)
     cluster, shard_database, shard_table = sharded
     if not settings.on_cluster_ddl():
-        log.warning("tag_store.%s is sharded and this warehouse cannot run ON CLUSTER: housekeeping leaves it as is", table)
+        log.warning("%s is sharded and this warehouse cannot run ON CLUSTER: housekeeping leaves it as is", relation(table))
         return None
     return f"{shard_database}.{shard_table} ON CLUSTER '{cluster}'"
 
 
 def _remove_invisible_runs(client) -> int:
     """Delete the rows of every run that is not the latest published run of its as_of (failed or superseded)."""
-    visible = "(SELECT argMax(run_id, published_at) FROM tag_store.publish_log GROUP BY as_of)"
+    visible = f"(SELECT argMax(run_id, published_at) FROM {relation('publish_log')} GROUP BY as_of)"
     invisible = {row[0] for table in store_tables() for row in client.query(
-        f"SELECT DISTINCT run_id FROM tag_store.{table} WHERE run_id GLOBAL NOT IN {visible}").result_rows}
+        f"SELECT DISTINCT run_id FROM {relation(table)} WHERE run_id GLOBAL NOT IN {visible}").result_rows}
     if invisible:
         for table in store_tables():
             if altered := altered_table(client, table):
@@ -146,7 +149,7 @@ def _remove_invisible_runs(client) -> int:
 
 def _drop_days_past_retention(client, keep_days: int) -> list[str]:
     """Drop whole as_of partitions older than keep_days before the newest published as_of."""
-    newest = client.command("SELECT max(as_of) FROM tag_store.publish_log")
+    newest = client.command(f"SELECT max(as_of) FROM {relation('publish_log')}")
     cutoff = dt.date.fromisoformat(str(newest)) - dt.timedelta(days=keep_days)
     days = _partitions(client, store_tables(), "toDate(partition) < %(cutoff)s", cutoff=cutoff)
     _drop_partitions(client, store_tables(), days)
@@ -156,8 +159,8 @@ def _drop_days_past_retention(client, keep_days: int) -> list[str]:
 def _partitions(client, tables: tuple[str, ...], condition: str, **params) -> list[str]:
     """The as_of partitions (days) of these store tables that meet condition, sorted."""
     return sorted({row[0] for row in client.query(
-        f"SELECT DISTINCT partition FROM system.parts WHERE database = 'tag_store' AND active AND table IN %(tables)s "
-        f"AND {condition}", parameters={"tables": tables, **params}).result_rows})
+        f"SELECT DISTINCT partition FROM system.parts WHERE active AND concat(database, '.', table) IN %(tables)s "
+        f"AND {condition}", parameters={"tables": [relation(t) for t in tables], **params}).result_rows})
 
 
 def _drop_partitions(client, tables: tuple[str, ...], days: list[str]) -> None:
