@@ -64,9 +64,8 @@ class Published:
 
 
 def current_run(client) -> tuple[str, dt.date] | None:
-    """(run_id, as_of) of the run BI reads now (as macros/publish/published_runs.sql defines it), or None."""
-    rows = client.query(f"SELECT run_id, as_of FROM {relation('publish_log')} WHERE published_at <= now64(3) "
-                        "AND backfill = 0 ORDER BY published_at DESC LIMIT 1").result_rows
+    """(run_id, as_of) of the run BI reads now (the published_run view, the rule of every view in `tags`), or None."""
+    rows = client.query(f"SELECT run_id, as_of FROM {relation('published_run')}").result_rows
     return tuple(rows[0]) if rows else None
 
 
