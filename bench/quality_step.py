@@ -187,7 +187,7 @@ def measure(customers: int, warehouse: Path, reuse: bool, log: Path) -> dict:
                                               text=True).stdout.strip()}
     os.environ.update({"WAREHOUSE_DIR": str(warehouse), "WAREHOUSE_HTTP_PORT": str(free_port()),
                        "WAREHOUSE_TCP_PORT": str(free_port())})
-    from orchestration import db
+    from orchestration.warehouse import db
 
     tags("warehouse", "start", log=log)
     try:
