@@ -11,9 +11,10 @@ An audience export holds only the customers a message may go to:
   recorded customer is kept out of every later export of that audience, with or without --holdout
   (a control group stays a control group when the audience changes), until the holdout is released
   (`tags audience release-holdout`: its rows move to audiences.holdout_releases with who, when and why);
-- whose latest consent decision for the channel is granted. Consent is read from raw.consents at
-  export time, so a withdrawal loaded after the nightly run still counts; of two decisions at the
-  same instant the withdrawal wins, and decisions dated in the future are ignored;
+- whose latest consent decision for the channel is granted (staging.stg_consents_latest, a view
+  over raw.consents read at export time, so a withdrawal loaded after the nightly run still counts;
+  of two decisions at the same instant the withdrawal wins, and decisions dated in the future are
+  ignored);
 - with the contact field the channel needs (email for email, phone for sms and whatsapp; push goes
   by customer id), and only that field.
 Counts of every reason a member was left out are returned, printed and written to
@@ -144,11 +145,9 @@ WITH
         INNER JOIN tags.customer_index AS customer_index ON customer_index.customer_index = m.customer_index
     ),
     consent AS (
-        SELECT customer_id, argMax(granted, (updated_at, NOT granted)) AS granted
-        FROM raw.consents
-        WHERE channel = {{channel:String}} AND updated_at <= now()
-          AND customer_id IN (SELECT customer_id FROM members)
-        GROUP BY customer_id
+        SELECT customer_id, granted
+        FROM staging.stg_consents_latest
+        WHERE channel = {{channel:String}} AND customer_id IN (SELECT customer_id FROM members)
     )
 SELECT
     members.customer_id AS customer_id,
