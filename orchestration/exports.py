@@ -36,34 +36,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration import audiences, publish
+from orchestration import audiences, db, publish
 
 FORMATS = {"csv": "CSVWithNames", "parquet": "Parquet"}
 MAX_HOLDOUT_SHARE = 0.5  # a control group is a sample of the audience, never most of it
 
-EXPORT_LOG_DDL = """
-CREATE TABLE IF NOT EXISTS audiences.export_log (
-    export_id String, exported_at DateTime64(3), audience_key String, run_id String, as_of Date, channel String,
-    format String, file String, members UInt64, left_out_priority UInt64, held_out UInt64,
-    left_out_no_consent UInt64, left_out_no_contact UInt64, exported UInt64,
-    holdout_share Float64, holdout_seed String, exclusive Bool
-) ENGINE = MergeTree ORDER BY (audience_key, exported_at)
-COMMENT 'One row per audience export: how many members were exported and why the others were left out'
-"""
-HOLDOUTS_DDL = """
-CREATE TABLE IF NOT EXISTS audiences.holdouts (
-    audience_key String, customer_id String, export_id String, holdout_seed String, holdout_share Float64,
-    recorded_at DateTime64(3)
-) ENGINE = ReplacingMergeTree ORDER BY (audience_key, customer_id)
-COMMENT 'Customers held out of an audience (campaign control group): no export of the audience contains them'
-"""
-HOLDOUT_RELEASES_DDL = """
-CREATE TABLE IF NOT EXISTS audiences.holdout_releases (
-    audience_key String, customer_id String, export_id String, holdout_seed String, holdout_share Float64,
-    recorded_at DateTime64(3), released_at DateTime64(3), released_by String, reason String
-) ENGINE = ReplacingMergeTree ORDER BY (audience_key, customer_id, recorded_at)
-COMMENT 'Holdouts released (tags audience release-holdout): the rows that left audiences.holdouts, with who released them, when and why'
-"""
+# The logs an export appends to: dbt models (models/audiences/records/) with their comments and tests.
+LOG_TABLES = ("audiences.export_log", "audiences.holdouts", "audiences.holdout_releases")
 
 
 class ExportError(ValueError):
@@ -102,11 +81,8 @@ def check_share(share: float, text: str | None = None) -> None:
                           f"is a sample, not the audience), got {text if text is not None else share!r}")
 
 
-def ensure_tables(client) -> None:
-    client.command("CREATE DATABASE IF NOT EXISTS audiences")
-    client.command(EXPORT_LOG_DDL)
-    client.command(HOLDOUTS_DDL)
-    client.command(HOLDOUT_RELEASES_DDL)
+def require_tables(client) -> None:
+    db.require_tables(client, *LOG_TABLES)
 
 
 def _audience(client, audience_key: str) -> tuple[str, int]:
@@ -178,7 +154,7 @@ def export_audience(client, audience_key: str, fmt: str, out: Path, holdout_shar
     if current is None:
         raise ExportError("nothing is published yet: run `tags refresh` first")
     run_id, as_of = current
-    ensure_tables(client)
+    require_tables(client)
     channel, priority = _audience(client, audience_key)
     export_id = str(uuid.uuid4())
     classified = classified_members_sql(audience_key, run_id, channel, priority, exclusive, holdout_share, holdout_seed)
@@ -235,7 +211,7 @@ def release_holdout(client, audience_key: str, released_by: str | None = None, r
     Their rows move from audiences.holdouts to audiences.holdout_releases with who, when and why, so a
     released control group can still be told apart afterwards. Returns how many customers; ExportError
     when none is held out."""
-    ensure_tables(client)
+    require_tables(client)
     cut = client.command("SELECT toString(now64(3))")  # holdouts recorded from here on stay
     params = {"key": audience_key, "cut": cut, "by": released_by or getpass.getuser(), "reason": reason}
     held = "audiences.holdouts FINAL WHERE audience_key = {key:String} AND recorded_at <= {cut:DateTime64(3)}"

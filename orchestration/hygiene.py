@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from orchestration import catalog
+from orchestration import catalog, db
 
 USAGE_DAYS = 90
 ZOMBIE_DAYS, DELETE_DAYS = 90, 180
@@ -99,8 +99,6 @@ def measure(client, rows: list[catalog.CatalogRow], as_of: dt.date) -> Hygiene:
 
 
 def record(client, run_id: str, as_of: dt.date, hygiene: Hygiene) -> None:
-    client.command("CREATE DATABASE IF NOT EXISTS quality")
-    client.command("CREATE TABLE IF NOT EXISTS quality.hygiene (run_id String, as_of Date, figure LowCardinality(String), "
-                   "value Float64, status LowCardinality(String), detail String) ENGINE = MergeTree ORDER BY (as_of, run_id, figure)")
+    db.require_tables(client, "quality.hygiene")  # the dbt model models/quality/records/hygiene.sql
     client.insert("quality.hygiene", [[run_id, as_of, *row] for row in hygiene.figures()],
                   column_names=["run_id", "as_of", "figure", "value", "status", "detail"])

@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration import publish
+from orchestration import db, publish
 
 COLUMNS = ("customer_id", "tag_key", "tag_value", "orders_90d", "spend_365d", "days_since_last_order",
            "last_orders", "replies_90d", "messages_sent_90d", "open_complaints", "verdict")
@@ -103,9 +103,7 @@ def read_verdicts(path: Path) -> list[tuple[str, str, str]]:
 
 def import_verdicts(client, path: Path) -> list[TagAccuracy]:
     verdicts = read_verdicts(path)
-    client.command("CREATE DATABASE IF NOT EXISTS quality")
-    client.command("CREATE TABLE IF NOT EXISTS quality.review_verdicts (reviewed_on Date, sheet String, customer_id String, "
-                   "tag_key String, verdict LowCardinality(String)) ENGINE = MergeTree ORDER BY (reviewed_on, tag_key, customer_id)")
+    db.require_tables(client, "quality.review_verdicts")  # the dbt model models/quality/records/review_verdicts.sql
     client.insert("quality.review_verdicts", [[dt.date.today(), path.name, *v] for v in verdicts],
                   column_names=["reviewed_on", "sheet", "customer_id", "tag_key", "verdict"])
     counts: dict[str, list[int]] = {}
