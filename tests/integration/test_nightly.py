@@ -239,3 +239,25 @@ def test_review_sheet_round_trip_gives_human_accuracy_per_tag(demo_night, client
     assert result.exit_code == 1
     assert "review.csv line 2, column verdict: 'maybe' is not correct or wrong; nothing was imported" in " ".join(result.output.split())
 
+
+def test_every_table_in_quality_has_comments_the_bi_user_reads(demo_night, client, server):
+    """Every table in `quality` (whoever builds it) has a table comment and a comment on every column,
+    and bi_reader, the user BI tools log in as, reads the same comments."""
+    import clickhouse_connect
+
+    from orchestration import bi_access
+    from tests.conftest import BI_TEST_PASSWORD
+
+    def comments(reader) -> tuple[set, set]:
+        tables = set(reader.query("SELECT name, comment FROM system.tables WHERE database = 'quality'").result_rows)
+        columns = set(reader.query("SELECT table, name, comment FROM system.columns WHERE database = 'quality'").result_rows)
+        return tables, columns
+
+    tables, columns = comments(client)
+    assert {"hygiene", "review_verdicts", "check_results"} <= {name for name, _ in tables}
+    bi = clickhouse_connect.get_client(host="127.0.0.1", port=server.http_port, username=bi_access.BI_USER,
+                                       password=BI_TEST_PASSWORD, autogenerate_session_id=False)
+    assert comments(bi) == (tables, columns)
+    uncommented = sorted([f"table {name}" for name, comment in tables if not comment.strip()]
+                         + [f"column {table}.{name}" for table, name, comment in columns if not comment.strip()])
+    assert uncommented == [], "\n".join(uncommented)
