@@ -29,8 +29,9 @@ def require_tables(client, *tables: str) -> None:
     """NotBuilt naming the tables (database.name) that dbt has not created on this warehouse yet."""
     missing = [table for table in tables if not client.command(f"EXISTS TABLE {table}")]
     if missing:
-        raise NotBuilt(f"{', '.join(missing)} not on the warehouse {settings.connection().describe()}: "
-                       "dbt creates it; run `tags refresh` first")
+        raise NotBuilt(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not on the warehouse "
+                       f"{settings.connection().describe()} yet: dbt creates {'it' if len(missing) == 1 else 'them'}; "
+                       "run `tags refresh` first")
 
 
 # Transient warehouse trouble (a restart, a dropped connection) is retried this many times, waiting
