@@ -11,9 +11,10 @@ An audience export holds only the customers a message may go to:
   recorded customer is kept out of every later export of that audience, with or without --holdout
   (a control group stays a control group when the audience changes), until the holdout is released
   (`tags audience release-holdout`: its rows move to audiences.holdout_releases with who, when and why);
-- whose latest consent decision for the channel is granted. Consent is read from raw.consents at
-  export time, so a withdrawal loaded after the nightly run still counts; of two decisions at the
-  same instant the withdrawal wins, and decisions dated in the future are ignored;
+- whose latest consent decision for the channel is granted (staging.stg_consents_latest, a view
+  over raw.consents read at export time, so a withdrawal loaded after the nightly run still counts;
+  of two decisions at the same instant the withdrawal wins, and decisions dated in the future are
+  ignored);
 - with the contact field the channel needs (email for email, phone for sms and whatsapp; push goes
   by customer id), and only that field.
 Counts of every reason a member was left out are returned, printed and written to
@@ -35,35 +36,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestration.relations import relation
 from orchestration.audiences import audiences
 from orchestration.publishing import publish
+from orchestration.warehouse import db
 
 FORMATS = {"csv": "CSVWithNames", "parquet": "Parquet"}
 MAX_HOLDOUT_SHARE = 0.5  # a control group is a sample of the audience, never most of it
 
-EXPORT_LOG_DDL = """
-CREATE TABLE IF NOT EXISTS audiences.export_log (
-    export_id String, exported_at DateTime64(3), audience_key String, run_id String, as_of Date, channel String,
-    format String, file String, members UInt64, left_out_priority UInt64, held_out UInt64,
-    left_out_no_consent UInt64, left_out_no_contact UInt64, exported UInt64,
-    holdout_share Float64, holdout_seed String, exclusive Bool
-) ENGINE = MergeTree ORDER BY (audience_key, exported_at)
-COMMENT 'One row per audience export: how many members were exported and why the others were left out'
-"""
-HOLDOUTS_DDL = """
-CREATE TABLE IF NOT EXISTS audiences.holdouts (
-    audience_key String, customer_id String, export_id String, holdout_seed String, holdout_share Float64,
-    recorded_at DateTime64(3)
-) ENGINE = ReplacingMergeTree ORDER BY (audience_key, customer_id)
-COMMENT 'Customers held out of an audience (campaign control group): no export of the audience contains them'
-"""
-HOLDOUT_RELEASES_DDL = """
-CREATE TABLE IF NOT EXISTS audiences.holdout_releases (
-    audience_key String, customer_id String, export_id String, holdout_seed String, holdout_share Float64,
-    recorded_at DateTime64(3), released_at DateTime64(3), released_by String, reason String
-) ENGINE = ReplacingMergeTree ORDER BY (audience_key, customer_id, recorded_at)
-COMMENT 'Holdouts released (tags audience release-holdout): the rows that left audiences.holdouts, with who released them, when and why'
-"""
+# The logs an export appends to: dbt models (models/audiences/records/) with their comments and tests.
+LOG_MODELS = ("export_log", "holdouts", "holdout_releases")  # dbt models the export steps append to
 
 
 class ExportError(ValueError):
@@ -102,16 +84,13 @@ def check_share(share: float, text: str | None = None) -> None:
                           f"is a sample, not the audience), got {text if text is not None else share!r}")
 
 
-def ensure_tables(client) -> None:
-    client.command("CREATE DATABASE IF NOT EXISTS audiences")
-    client.command(EXPORT_LOG_DDL)
-    client.command(HOLDOUTS_DDL)
-    client.command(HOLDOUT_RELEASES_DDL)
+def require_tables(client) -> None:
+    db.require_tables(client, *map(relation, LOG_MODELS))
 
 
 def _audience(client, audience_key: str) -> tuple[str, int]:
     """(channel, priority) of a live audience, or ExportError saying why it cannot be exported."""
-    rows = client.query("SELECT status, priority, channel, expires_on FROM audiences.audience_catalog "
+    rows = client.query(f"SELECT status, priority, channel, expires_on FROM {relation('audience_catalog')} "
                         "WHERE audience_key = %(key)s", parameters={"key": audience_key}).result_rows
     if not rows:
         raise ExportError(f"no audience {audience_key!r} in seeds/audiences.csv (see `tags audience list`)")
@@ -128,8 +107,8 @@ def classified_members_sql(audience_key: str, run_id: str, channel: str, priorit
     fields = audiences.CHANNEL_FIELDS[channel]
     contact = ", ".join(f"customers.{f} AS {f}" for f in fields)
     has_contact = " AND ".join(f"ifNull(customers.{f}, '') != ''" for f in fields) or "1"
-    higher = ("(SELECT groupBitmapMergeState(members) FROM tag_store.audience_bitmap_snapshots AS s "
-              "INNER JOIN audiences.audience_catalog AS c ON c.audience_key = s.audience_key "
+    higher = (f"(SELECT groupBitmapMergeState(members) FROM {relation('audience_bitmap_snapshots')} AS s "
+              f"INNER JOIN {relation('audience_catalog')} AS c ON c.audience_key = s.audience_key "
               f"WHERE s.run_id = {{run:String}} AND c.status = 'live' AND c.priority < {priority})")
     return f"""
 WITH
@@ -140,23 +119,21 @@ WITH
                row_number() OVER (ORDER BY cityHash64({{seed:String}}, {{key:String}}, customer_id), customer_id)
                    <= round({float(holdout_share)!r} * count() OVER ()) AS in_holdout_share
         FROM (SELECT arrayJoin(bitmapToArray(members)) AS customer_index
-              FROM tag_store.audience_bitmap_snapshots
+              FROM {relation('audience_bitmap_snapshots')}
               WHERE run_id = {{run:String}} AND audience_key = {{key:String}}) AS m
-        INNER JOIN tags.customer_index AS customer_index ON customer_index.customer_index = m.customer_index
+        INNER JOIN {relation('customer_index')} AS customer_index ON customer_index.customer_index = m.customer_index
     ),
     consent AS (
-        SELECT customer_id, argMax(granted, (updated_at, NOT granted)) AS granted
-        FROM raw.consents
-        WHERE channel = {{channel:String}} AND updated_at <= now()
-          AND customer_id IN (SELECT customer_id FROM members)
-        GROUP BY customer_id
+        SELECT customer_id, granted
+        FROM {relation('stg_consents_latest')}
+        WHERE channel = {{channel:String}} AND customer_id IN (SELECT customer_id FROM members)
     )
 SELECT
     members.customer_id AS customer_id,
     multiIf(
         members.in_higher_priority, 'priority',
         members.in_holdout_share
-            OR members.customer_id IN (SELECT customer_id FROM audiences.holdouts WHERE audience_key = {{key:String}}),
+            OR members.customer_id IN (SELECT customer_id FROM {relation('holdouts')} WHERE audience_key = {{key:String}}),
             'holdout',
         NOT ifNull(consent.granted, false), 'no_consent',
         NOT ({has_contact}), 'no_contact',
@@ -180,7 +157,7 @@ def export_audience(client, audience_key: str, fmt: str, out: Path, holdout_shar
     if current is None:
         raise ExportError("nothing is published yet: run `tags refresh` first")
     run_id, as_of = current
-    ensure_tables(client)
+    require_tables(client)
     channel, priority = _audience(client, audience_key)
     export_id = str(uuid.uuid4())
     classified = classified_members_sql(audience_key, run_id, channel, priority, exclusive, holdout_share, holdout_seed)
@@ -193,13 +170,13 @@ def export_audience(client, audience_key: str, fmt: str, out: Path, holdout_shar
     write_atomically(client, rows_sql, params, fmt, out, interrupt)
 
     if counts.get("holdout"):
-        client.query(f"INSERT INTO audiences.holdouts SELECT {{key:String}}, customer_id, {{export_id:String}}, "
+        client.query(f"INSERT INTO {relation('holdouts')} SELECT {{key:String}}, customer_id, {{export_id:String}}, "
                      f"{{seed:String}}, {{share:Float64}}, now64(3) FROM ({classified}) WHERE left_out = 'holdout'",
                      parameters={**params, "export_id": export_id, "share": holdout_share})
     result = ExportResult(export_id, audience_key, as_of, channel, out, sum(counts.values()), counts.get("priority", 0),
                           counts.get("holdout", 0), counts.get("no_consent", 0), counts.get("no_contact", 0),
                           counts.get("", 0))
-    client.insert("audiences.export_log", [[
+    client.insert(f"{relation('export_log')}", [[
         export_id, dt.datetime.now(dt.timezone.utc), audience_key, run_id, as_of, channel, fmt, str(out),
         result.members, result.left_out_priority, result.held_out, result.left_out_no_consent,
         result.left_out_no_contact, result.exported, holdout_share, holdout_seed, exclusive]],
@@ -218,12 +195,12 @@ def export_tag_changes(client, fmt: str, out: Path, as_of: dt.date | None = None
     if change not in (None, "added", "removed", "changed"):
         raise ExportError(f"--change must be added, removed or changed, got {change!r}")
     check_destination(out)
-    where = ["as_of = " + ("{as_of:Date}" if as_of else "(SELECT max(as_of) FROM tags.tag_changes)")]
+    where = ["as_of = " + ("{as_of:Date}" if as_of else f"(SELECT max(as_of) FROM {relation('tag_changes')})")]
     if tag_key:
         where.append("tag_key = {tag:String}")
     if change:
         where.append("change = {change:String}")
-    query = (f"SELECT as_of, customer_id, tag_key, change, old_value, new_value FROM tags.tag_changes "
+    query = (f"SELECT as_of, customer_id, tag_key, change, old_value, new_value FROM {relation('tag_changes')} "
              f"WHERE {' AND '.join(where)} ORDER BY tag_key, customer_id")
     params = {name: value for name, value in (("as_of", as_of), ("tag", tag_key), ("change", change)) if value}
     count = int(client.query(f"SELECT count() FROM ({query})", parameters=params).result_rows[0][0])
@@ -237,23 +214,24 @@ def release_holdout(client, audience_key: str, released_by: str | None = None, r
     Their rows move from audiences.holdouts to audiences.holdout_releases with who, when and why, so a
     released control group can still be told apart afterwards. Returns how many customers; ExportError
     when none is held out."""
-    ensure_tables(client)
+    require_tables(client)
     cut = client.command("SELECT toString(now64(3))")  # holdouts recorded from here on stay
     params = {"key": audience_key, "cut": cut, "by": released_by or getpass.getuser(), "reason": reason}
-    held = "audiences.holdouts FINAL WHERE audience_key = {key:String} AND recorded_at <= {cut:DateTime64(3)}"
+    held = f"{relation('holdouts')} FINAL WHERE audience_key = {{key:String}} AND recorded_at <= {{cut:DateTime64(3)}}"
     count = int(client.command(f"SELECT uniqExact(customer_id) FROM {held}", parameters=params))
     if not count:
-        known = client.query("SELECT count() FROM audiences.audience_catalog WHERE audience_key = {key:String}",
+        known = client.query(f"SELECT count() FROM {relation('audience_catalog')} WHERE audience_key = {{key:String}}",
                              parameters=params).result_rows[0][0]
         if not known:
             raise ExportError(f"no audience {audience_key!r} in seeds/audiences.csv and no holdout recorded for it; "
                               "nothing was released")
         raise ExportError(f"no customers are held out of {audience_key}; nothing was released")
-    client.command("INSERT INTO audiences.holdout_releases SELECT audience_key, customer_id, export_id, holdout_seed, "
+    client.command(f"INSERT INTO {relation('holdout_releases')} SELECT audience_key, customer_id, export_id, holdout_seed, "
                    "holdout_share, recorded_at, {cut:DateTime64(3)}, {by:String}, {reason:String} FROM " + held,
                    parameters=params)
     # the log row is in first: a release stopped here is finished by running it again (the log keeps one row)
-    client.command("DELETE FROM audiences.holdouts WHERE audience_key = {key:String} AND recorded_at <= {cut:DateTime64(3)}",
+    client.command(f"DELETE FROM {relation('holdouts')} WHERE audience_key = {{key:String}} "
+                   "AND recorded_at <= {cut:DateTime64(3)}",
                    parameters=params)
     return count
 

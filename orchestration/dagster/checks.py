@@ -6,13 +6,17 @@ publishing waits for it. A failed blocking check of a `when_blocked = hold_night
 ERROR severity and, since publishing depends on every tag asset, nothing is published; one of a
 `hold_tag` tag is a WARN, and the publish step holds that tag back (holds.py) while the others
 publish. Non-blocking failures are warnings. Every result carries its figures.
-Freshness is a check on the published tags (after publishing: it warns, it cannot unpublish).
+Freshness is a check on the published tags (after publishing: it warns, it cannot unpublish), measured
+by dbt source freshness (freshness.py).
 """
 
 import dagster as dg
 from dagster import AssetCheckExecutionContext
+from dagster_dbt import DbtCliResource
 
+from orchestration.dagster import dbt_runner
 from orchestration.dagster.assets import TAG_ASSETS, run_as_of, run_id_of
+from orchestration.dagster.project import PROJECT
 from orchestration.dagster.resources import WarehouseResource
 from orchestration.quality import freshness, quality
 
@@ -60,10 +64,23 @@ def tag_quality(context: AssetCheckExecutionContext, warehouse: WarehouseResourc
 
 
 @dg.asset_check(asset="published_tags", name="freshness", description="Delay from the newest fact in the data to "
-                "the published tags: healthy under 24 h, risk over 72 h (fails).")
-def published_freshness(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    figure = freshness.measure(warehouse.client(context), run_id_of(context))
+                "the published tags, by dbt source freshness: healthy under 24 h, risk over 72 h (fails).")
+def published_freshness(context: AssetCheckExecutionContext, dbt: DbtCliResource,
+                        warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    published_at = freshness.published_at(warehouse.client(context), run_id_of(context))
+    # exits non-zero when a source is stale; what it measured is in sources.json either way
+    invocation = dbt.cli(["source", "freshness", "--vars", dbt_runner.dbt_vars(run_as_of(context))],
+                         manifest=PROJECT.manifest_path, raise_on_error=False).wait()
+    try:
+        figure = freshness.from_sources_json(invocation.get_artifact("sources.json"), published_at)
+    except (OSError, freshness.FreshnessError) as exc:
+        raise dg.Failure(description=f"dbt source freshness failed: {exc}",
+                         metadata={"dbt": str(invocation.get_error() or "")}) from exc
     return dg.AssetCheckResult(passed=figure.status != "risk", severity=dg.AssetCheckSeverity.WARN,
                                metadata={"delay_hours": figure.delay_hours, "status": figure.status,
-                                         "newest_fact_at": str(figure.newest_fact_at),
-                                         "published_at": str(figure.published_at), "message": figure.describe()})
+                                         "newest_fact_at": str(figure.newest.newest_fact_at),
+                                         "newest_source": figure.newest.source,
+                                         "published_at": str(figure.published_at),
+                                         "checked_at": str(figure.newest.checked_at),
+                                         **{f"{s.source}_hours": s.age_hours for s in figure.sources},
+                                         "message": figure.describe()})

@@ -1,10 +1,11 @@
-"""Where every raw row went: staging or rejects, per contract table."""
+"""Where every raw row went: staging or rejects, per contract table (the dbt model staging.row_accounting)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestration.warehouse import contract
+from orchestration.relations import relation
+from orchestration.warehouse import db
 
 
 @dataclass(frozen=True)
@@ -13,21 +14,15 @@ class TableAccount:
     raw: int
     staged: int
     rejected: int
-    reasons: dict[str, int]
-
-    @property
-    def balanced(self) -> bool:
-        return self.raw == self.staged + self.rejected
+    reasons: dict[str, int]  # rejected rows per reason, most frequent first
+    balanced: bool  # raw = staged + rejected, as the model (and its dbt test) says
 
 
 def accounts(client) -> list[TableAccount]:
-    result = []
-    visible = contract.visible_rows(client)  # not the rows of a load that died half-way: staging skips them too
-    for table in contract.raw_tables():
-        raw = int(client.command(f"SELECT count() FROM raw.{table} {visible}"))
-        staged = int(client.command(f"SELECT count() FROM staging.stg_{table}"))
-        reasons = dict(client.query(
-            f"SELECT reject_reason, count() FROM staging.stg_{table}_rejects GROUP BY reject_reason ORDER BY count() DESC"
-        ).result_rows)
-        result.append(TableAccount(table, raw, staged, sum(reasons.values()), reasons))
-    return result
+    """One account per raw table in the contract's order, read from the model (built by `dbt build`)."""
+    db.require_tables(client, relation('row_accounting'))
+    return [TableAccount(table, int(raw), int(staged), int(rejected),
+                         dict(sorted(reasons.items(), key=lambda item: (-item[1], item[0]))), bool(balanced))
+            for table, raw, staged, rejected, reasons, balanced in client.query(
+                "SELECT raw_table, raw_rows, staged_rows, rejected_rows, reject_reasons, balanced "
+                f"FROM {relation('row_accounting')} ORDER BY position").result_rows]

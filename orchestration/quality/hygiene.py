@@ -15,7 +15,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from orchestration.relations import relation
 from orchestration.catalog import catalog, validation
+from orchestration.warehouse import db
 
 USAGE_DAYS = 90
 ZOMBIE_DAYS, DELETE_DAYS = 90, 180
@@ -76,7 +78,7 @@ def measure(client, rows: list[catalog.CatalogRow], as_of: dt.date) -> Hygiene:
         "AND event_date >= %(since)s AND match(query, concat('\\\\b', tag_key, '\\\\b')) GROUP BY tag_key",
         parameters={"keys": keys or [""], "since": as_of - dt.timedelta(days=max(DELETE_DAYS, USAGE_DAYS))}).result_rows)
     catalog_now = {k: (m, first) for k, m, first in client.query(
-        "SELECT tag_key, member_count, first_built_on FROM tags.tag_catalog").result_rows}
+        f"SELECT tag_key, member_count, first_built_on FROM {relation('published_tag_catalog')}").result_rows}
     used = sorted(k for k in keys if k in last_used and (as_of - last_used[k]).days <= USAGE_DAYS)
     zombies = []
     for key in keys:
@@ -87,7 +89,7 @@ def measure(client, rows: list[catalog.CatalogRow], as_of: dt.date) -> Hygiene:
             zombies.append((key, members, days, zombie_suggestion(members, days)))
     flags = [r.tag_key for r in active if r.value_type == "flag"]
     overlap = {(a, b): j for a, b, j in client.query(
-        "WITH per_tag AS (SELECT tag_key, groupBitmapMergeState(members) AS m FROM tags.tag_bitmaps "
+        f"WITH per_tag AS (SELECT tag_key, groupBitmapMergeState(members) AS m FROM {relation('tag_bitmaps')} "
         "                 WHERE tag_key IN %(flags)s GROUP BY tag_key) "
         "SELECT a.tag_key, b.tag_key, if(bitmapOrCardinality(a.m, b.m) = 0, 0, "
         "       bitmapAndCardinality(a.m, b.m) / bitmapOrCardinality(a.m, b.m)) "
@@ -99,8 +101,6 @@ def measure(client, rows: list[catalog.CatalogRow], as_of: dt.date) -> Hygiene:
 
 
 def record(client, run_id: str, as_of: dt.date, hygiene: Hygiene) -> None:
-    client.command("CREATE DATABASE IF NOT EXISTS quality")
-    client.command("CREATE TABLE IF NOT EXISTS quality.hygiene (run_id String, as_of Date, figure LowCardinality(String), "
-                   "value Float64, status LowCardinality(String), detail String) ENGINE = MergeTree ORDER BY (as_of, run_id, figure)")
-    client.insert("quality.hygiene", [[run_id, as_of, *row] for row in hygiene.figures()],
+    db.require_tables(client, f"{relation('hygiene')}")  # the dbt model models/quality/records/hygiene.sql
+    client.insert(f"{relation('hygiene')}", [[run_id, as_of, *row] for row in hygiene.figures()],
                   column_names=["run_id", "as_of", "figure", "value", "status", "detail"])

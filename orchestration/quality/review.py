@@ -15,7 +15,9 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestration.relations import relation
 from orchestration.publishing import publish
+from orchestration.warehouse import db
 
 COLUMNS = ("customer_id", "tag_key", "tag_value", "orders_90d", "spend_365d", "days_since_last_order",
            "last_orders", "replies_90d", "messages_sent_90d", "open_complaints", "verdict")
@@ -39,14 +41,14 @@ def write_sample(client, out: Path, customers: int = 50) -> int:
         raise ReviewError("nothing is published yet: run `tags refresh` first")
     run_id = current[0]
     rows = client.query(
-        "WITH sample AS (SELECT * FROM quality.accuracy_sample_features ORDER BY cityHash64(customer_id) LIMIT %(n)s), "
+        f"WITH sample AS (SELECT * FROM {relation('accuracy_sample_features')} ORDER BY cityHash64(customer_id) LIMIT %(n)s), "
         "recent AS (SELECT customer_id, arrayStringConcat(arraySlice(arrayReverseSort(groupArray("
         "  concat(toString(toDate(ordered_at)), ' ', status, ' ', toString(amount)))), 1, 5), '; ') AS last_orders "
-        "  FROM staging.stg_orders WHERE customer_id IN (SELECT customer_id FROM sample) GROUP BY customer_id) "
+        f"  FROM {relation('stg_orders')} WHERE customer_id IN (SELECT customer_id FROM sample) GROUP BY customer_id) "
         "SELECT tags.customer_id, tags.tag_key, tags.tag_value, sample.orders_90d, sample.spend_365d, "
         "  sample.days_since_last_order, recent.last_orders, sample.replies_90d, sample.messages_sent_90d, "
         "  sample.open_complaints "
-        "FROM tag_store.tag_snapshots AS tags GLOBAL INNER JOIN sample ON sample.customer_id = tags.customer_id "
+        f"FROM {relation('tag_snapshots')} AS tags GLOBAL INNER JOIN sample ON sample.customer_id = tags.customer_id "
         "GLOBAL LEFT JOIN recent ON recent.customer_id = tags.customer_id "
         "WHERE tags.run_id = %(r)s ORDER BY tags.customer_id, tags.tag_key",
         parameters={"r": run_id, "n": customers}).result_rows
@@ -103,10 +105,8 @@ def read_verdicts(path: Path) -> list[tuple[str, str, str]]:
 
 def import_verdicts(client, path: Path) -> list[TagAccuracy]:
     verdicts = read_verdicts(path)
-    client.command("CREATE DATABASE IF NOT EXISTS quality")
-    client.command("CREATE TABLE IF NOT EXISTS quality.review_verdicts (reviewed_on Date, sheet String, customer_id String, "
-                   "tag_key String, verdict LowCardinality(String)) ENGINE = MergeTree ORDER BY (reviewed_on, tag_key, customer_id)")
-    client.insert("quality.review_verdicts", [[dt.date.today(), path.name, *v] for v in verdicts],
+    db.require_tables(client, f"{relation('review_verdicts')}")  # the dbt model models/quality/records/review_verdicts.sql
+    client.insert(f"{relation('review_verdicts')}", [[dt.date.today(), path.name, *v] for v in verdicts],
                   column_names=["reviewed_on", "sheet", "customer_id", "tag_key", "verdict"])
     counts: dict[str, list[int]] = {}
     for _, tag_key, verdict in verdicts:

@@ -13,7 +13,7 @@ SOURCES_FILE = PROJECT_DIR / "models" / "staging" / "_sources.yml"
 RAW_DATABASE = "raw"
 # Which loads of `tags load` are whole: a load writes "started" before its first row reaches raw and
 # "committed" (with each file's fingerprint) after its last; rows of a load started but neither committed
-# nor cleaned are invisible to staging (macros/staging/source.sql) and to the balance (accounting.py),
+# nor cleaned are invisible to staging (macros/staging/source.sql) and to the balance (staging.row_accounting),
 # and the next `tags load` removes them. Rows of other writers (tags demo, tags tag add, an ETL) have
 # no entry and are always visible. fsync: the "started" row must not be lost while rows it hides survive.
 LOAD_LOG = f"{RAW_DATABASE}.load_log"
@@ -91,12 +91,6 @@ def unfinished_loads(client) -> list[tuple[str, object]]:
         return []
     return client.query(f"SELECT load_id, min(at) AS started FROM {LOAD_LOG} WHERE match(load_id, '^[A-Za-z0-9_-]+$') "
                         "GROUP BY load_id HAVING countIf(state IN ('committed', 'cleaned')) = 0 ORDER BY started").result_rows
-
-
-def visible_rows(client) -> str:
-    """A WHERE clause keeping the rows of a raw table that staging sees: all but those of unfinished loads."""
-    hidden = [load_id for load_id, _ in unfinished_loads(client)]
-    return f"WHERE _load_id NOT IN ({', '.join(quote(i) for i in hidden)})" if hidden else "WHERE 1"
 
 
 def quote(value: str) -> str:

@@ -21,6 +21,19 @@ class WarehouseRefused(WarehouseUnreachable):
     """The server answers but refuses the login: retrying does not help."""
 
 
+class NotBuilt(ValueError):
+    """A table dbt creates is not on the warehouse yet: nothing has been built there."""
+
+
+def require_tables(client, *tables: str) -> None:
+    """NotBuilt naming the tables (database.name) that dbt has not created on this warehouse yet."""
+    missing = [table for table in tables if not client.command(f"EXISTS TABLE {table}")]
+    if missing:
+        raise NotBuilt(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not on the warehouse "
+                       f"{settings.connection().describe()} yet: dbt creates {'it' if len(missing) == 1 else 'them'}; "
+                       "run `tags refresh` first")
+
+
 # Transient warehouse trouble (a restart, a dropped connection) is retried this many times, waiting
 # WAREHOUSE_RETRY_SECONDS (default 5), then twice and four times that; then it fails naming the server.
 WAREHOUSE_RETRIES = 3

@@ -4,7 +4,7 @@ All or nothing, whatever dies: every file is checked against the contract and pa
 table (database raw_load) first; only when all of them parse is the load written to raw.load_log as
 started, its rows appended to raw (each stamped with the load's id) and the load marked committed,
 with each file's sha256. Until it is committed its rows are invisible to staging and to the balance
-(contract.visible_rows, macros/staging/source.sql). If appending fails, the rows are deleted again; if
+(macros/staging/source.sql, staging.row_accounting). If appending fails, the rows are deleted again; if
 the command or the warehouse dies part-way, the next `tags load` removes them and the scratch tables
 before it starts, and says so. A load holds the warehouse's refresh lock throughout: never beside a
 refresh, `tags demo` or another load.

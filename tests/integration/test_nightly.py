@@ -19,8 +19,8 @@ from tests.integration.known import AS_OF
 DAY_2 = AS_OF + dt.timedelta(days=1)
 
 
-def rows(client, sql: str) -> list[tuple]:
-    return client.query(sql).result_rows
+def rows(client, sql: str, **parameters) -> list[tuple]:
+    return client.query(sql, parameters=parameters or None).result_rows
 
 
 def run(day: dt.date, select: list[str] | None = None) -> refresh.RefreshOutcome:
@@ -43,12 +43,20 @@ def test_the_job_builds_checks_and_publishes(demo_night, client):
 
 def test_freshness_is_the_delay_from_the_newest_fact_to_publishing(demo_night, client):
     check = next(c for c in demo_night.checks if c.check == "freshness")
-    newest = rows(client, "SELECT greatest((SELECT max(ordered_at) FROM staging.stg_orders), "
-                          "(SELECT max(event_at) FROM staging.stg_events), (SELECT max(opened_at) FROM staging.stg_tickets))")[0][0]
+    # dbt source freshness: the newest order, event or ticket up to the end of as_of, against its clock
+    end = dt.datetime.combine(AS_OF + dt.timedelta(days=1), dt.time())
+    newest = {table: rows(client, f"SELECT max({column}) FROM raw.{table} WHERE {column} < %(end)s", end=end)[0][0]
+              for table, column in (("orders", "ordered_at"), ("events", "event_at"), ("tickets", "opened_at"))}
+    assert check.metadata["newest_fact_at"] == str(max(newest.values()))
     published_at = rows(client, "SELECT toDateTime(published_at) FROM tag_store.publish_log")[0][0]
-    hours = round(max(0.0, (published_at - newest).total_seconds() / 3600), 2)
-    assert check.metadata["delay_hours"] == hours
-    assert check.metadata["status"] == ("healthy" if hours < 24 else "warning" if hours <= 72 else "risk")
+    checked_at = dt.datetime.fromisoformat(check.metadata["checked_at"])
+    assert dt.timedelta(0) <= checked_at - published_at.replace(tzinfo=None) < dt.timedelta(minutes=5)
+    for table, at in newest.items():
+        assert check.metadata[f"raw.{table}_hours"] == round(max(0.0, (checked_at - at).total_seconds() / 3600), 2)
+    hours = check.metadata["delay_hours"]
+    assert hours == min(check.metadata[f"raw.{table}_hours"] for table in newest)
+    assert check.metadata["status"] == ("healthy" if hours <= 24 else "warning" if hours <= 72 else "risk")
+    assert check.passed == (check.metadata["status"] != "risk")
 
 
 def test_a_killed_refresh_leaves_the_published_tags_whole_and_the_next_run_succeeds(demo_night, client):
@@ -231,3 +239,26 @@ def test_review_sheet_round_trip_gives_human_accuracy_per_tag(demo_night, client
     result = CliRunner().invoke(cli.app, ["quality", "review-import", str(sheet)])
     assert result.exit_code == 1
     assert "review.csv line 2, column verdict: 'maybe' is not correct or wrong; nothing was imported" in " ".join(result.output.split())
+
+
+def test_every_table_in_quality_has_comments_the_bi_user_reads(demo_night, client, server):
+    """Every table in `quality` (whoever builds it) has a table comment and a comment on every column,
+    and bi_reader, the user BI tools log in as, reads the same comments."""
+    import clickhouse_connect
+
+    from orchestration.warehouse import bi_access
+    from tests.conftest import BI_TEST_PASSWORD
+
+    def comments(reader) -> tuple[set, set]:
+        tables = set(reader.query("SELECT name, comment FROM system.tables WHERE database = 'quality'").result_rows)
+        columns = set(reader.query("SELECT table, name, comment FROM system.columns WHERE database = 'quality'").result_rows)
+        return tables, columns
+
+    tables, columns = comments(client)
+    assert {"hygiene", "review_verdicts", "check_results"} <= {name for name, _ in tables}
+    bi = clickhouse_connect.get_client(host="127.0.0.1", port=server.http_port, username=bi_access.BI_USER,
+                                       password=BI_TEST_PASSWORD, autogenerate_session_id=False)
+    assert comments(bi) == (tables, columns)
+    uncommented = sorted([f"table {name}" for name, comment in tables if not comment.strip()]
+                         + [f"column {table}.{name}" for table, name, comment in columns if not comment.strip()])
+    assert uncommented == [], "\n".join(uncommented)

@@ -38,7 +38,7 @@ def ids(path: Path) -> list[str]:
 
 
 def audience_tables(client) -> dict[str, int]:
-    exports.ensure_tables(client)
+    exports.require_tables(client)
     return {table: rows(client, f"SELECT count() FROM audiences.{table}")[0][0] for table in ("holdouts", "export_log")}
 
 

@@ -1,12 +1,15 @@
 """Quality and hygiene figures against hand-computed values, and the Dagster code location loading."""
 
+import datetime as dt
 import math
 
 import pytest
+import yaml
 
 from orchestration.catalog import catalog
 from orchestration.dagster import refresh
 from orchestration.quality import freshness, hygiene, quality
+from orchestration.warehouse import contract
 
 
 def test_psi_of_identical_distributions_is_zero():
@@ -25,10 +28,40 @@ def test_psi_floors_an_empty_bucket_instead_of_dividing_by_zero():
     assert value == pytest.approx((0.5 - 1) * math.log(0.5) + (0.5 - 1e-4) * math.log(0.5 / 1e-4))
 
 
-@pytest.mark.parametrize("hours, status", [(0, "healthy"), (23.99, "healthy"), (24, "warning"), (72, "warning"),
-                                           (72.01, "risk")])
-def test_freshness_bands_are_the_seeds(hours, status):
-    assert freshness.status_of(hours) == status
+def test_freshness_bands_are_the_seeds_in_the_dbt_sources():
+    document = yaml.safe_load(contract.SOURCES_FILE.read_text())
+    (raw,) = [s for s in document["sources"] if s["name"] == "raw"]
+    measured = {t["name"]: t["config"] for t in raw["tables"] if "freshness" in t["config"]}
+    assert sorted(measured) == ["events", "orders", "tickets"]
+    for config in measured.values():
+        assert config["freshness"] == {"warn_after": {"count": 24, "period": "hour"},
+                                       "error_after": {"count": 72, "period": "hour"}}
+        assert "as_of_end()" in config["loaded_at_query"]  # a replayed date measures its own data
+
+
+def source_result(table: str, status: str, newest: str, age_s: float) -> dict:
+    """One result of dbt's sources.json as `dbt source freshness` writes it."""
+    return {"unique_id": f"source.customer_tags.raw.{table}", "status": status, "max_loaded_at": newest,
+            "snapshotted_at": "2026-11-25T06:00:00+00:00", "max_loaded_at_time_ago_in_s": age_s}
+
+
+def test_freshness_is_the_freshest_source_with_dbt_status_as_bands():
+    artifact = {"results": [source_result("orders", "warn", "2026-11-23T23:00:00+00:00", 31 * 3600),
+                            source_result("tickets", "error", "2026-11-20T06:00:00+00:00", 120 * 3600),
+                            source_result("events", "pass", "2026-11-24T20:00:00+00:00", 10 * 3600)]}
+    figure = freshness.from_sources_json(artifact, dt.datetime(2026, 11, 25, 5, 59, 58))
+    assert (figure.newest.source, figure.delay_hours, figure.status) == ("raw.events", 10.0, "healthy")
+    assert [(s.source, s.status) for s in figure.sources] == [
+        ("raw.events", "healthy"), ("raw.orders", "warning"), ("raw.tickets", "risk")]
+    assert figure.newest.newest_fact_at == dt.datetime(2026, 11, 24, 20)
+    assert "raw.tickets 120.0 h (risk)" in figure.describe()
+
+
+def test_freshness_names_a_source_dbt_could_not_measure():
+    artifact = {"results": [{"unique_id": "source.customer_tags.raw.orders", "status": "runtime error",
+                             "error": "Table raw.orders does not exist"}]}
+    with pytest.raises(freshness.FreshnessError, match="raw.orders: Table raw.orders does not exist"):
+        freshness.from_sources_json(artifact, dt.datetime(2026, 11, 25))
 
 
 @pytest.mark.parametrize("total, status", [(14, "warning"), (15, "healthy"), (35, "healthy"), (36, "warning"),
