@@ -11,9 +11,10 @@ Freshness is a check on the published tags (after publishing: it warns, it canno
 
 import dagster as dg
 from dagster import AssetCheckExecutionContext
+from dagster_dbt import get_asset_key_for_model
 
-from orchestration import freshness, quality
-from orchestration.assets import TAG_ASSETS, run_as_of, run_id_of
+from orchestration import catalog, expectations, freshness, quality
+from orchestration.assets import TAG_ASSETS, dbt_models, run_as_of, run_id_of
 from orchestration.resources import WarehouseResource
 
 
@@ -67,3 +68,29 @@ def published_freshness(context: AssetCheckExecutionContext, warehouse: Warehous
                                metadata={"delay_hours": figure.delay_hours, "status": figure.status,
                                          "newest_fact_at": str(figure.newest_fact_at),
                                          "published_at": str(figure.published_at), "message": figure.describe()})
+
+
+# great-expectations on the run's rows in the tag store, as SQL in ClickHouse (expectations.py): blocking,
+# and an ERROR when it fails, so nothing publishes from rows with missing or duplicate keys or values
+# outside what the catalog allows (what BI reads keeps the last published run).
+STORE_ASSETS = {name: get_asset_key_for_model([dbt_models], name) for name in expectations.ASSETS}
+
+
+@dg.multi_asset_check(
+    specs=[dg.AssetCheckSpec(name="expectations", asset=key, blocking=True,
+                             description=f"great-expectations suite {name}, generated from the catalog, on this run's "
+                                         "rows, run in ClickHouse (fails: blocks publishing)")
+           for name, key in STORE_ASSETS.items()],
+    name="tag_row_expectations", can_subset=True)
+def tag_row_expectations(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
+    outcome = expectations.validate_run(warehouse.client(context), run_id_of(context), run_as_of(context),
+                                        catalog.load())
+    for name, key in STORE_ASSETS.items():
+        if dg.AssetCheckKey(key, "expectations") not in context.selected_asset_check_keys:
+            continue
+        failed = outcome.failures_of(name)
+        yield dg.AssetCheckResult(
+            asset_key=key, check_name="expectations", passed=not failed, severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"data_docs": dg.MetadataValue.path(str(outcome.data_docs)),
+                      "expectations": outcome.evaluated.get(name, 0), "failed": len(failed),
+                      "failed_expectations": "\n".join(map(str, failed)) or "none"})
