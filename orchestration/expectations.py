@@ -50,6 +50,7 @@ from orchestration import catalog, catalog_sync, settings
 GX_PROJECT_DIR = settings.PROJECT_DIR / "reports" / "quality"
 DATASOURCE = "warehouse"
 CHECKPOINT = "tag_rows"
+STORE_DATABASE = "tag_store"
 ASSETS = ("tag_snapshots", "profile_snapshots")  # tables of tag_store, and the dbt models that build them
 BATCH_COLUMNS = ("as_of", "run_id")  # as_of first: the tables are partitioned by it and ordered by both
 MAX_LABEL_VALUES = 1000
@@ -175,17 +176,19 @@ def build_suites(client, rows: list[catalog.CatalogRow]) -> dict:
     customers = int(client.command("SELECT count() FROM features.customer_features"))
     expect = gx.expectations
 
-    long = gx.ExpectationSuite(name="tag_snapshots")
-    long.add_expectation(expect.ExpectColumnValuesToNotBeNull(column="customer_id", notes="no customer without an id"))
-    long.add_expectation(expect.ExpectColumnValueLengthsToBeBetween(
-        column="customer_id", min_value=1, notes="an empty customer_id is a missing key"))
-    long.add_expectation(expect.ExpectColumnValuesToBeInSet(
-        column="tag_key", value_set=sorted(r.tag_key for r in built), notes="every row is of a built catalog tag"))
-    long.add_expectation(expect.ExpectCompoundColumnsToBeUnique(
-        column_list=["customer_id", "tag_key"], notes="a customer has a tag once per run"))
-    long.add_expectation(expect.ExpectColumnUniqueValueCountToBeBetween(
-        column="customer_id", min_value=1, max_value=customers,
-        notes=f"tagged customers: at most the {customers} of features.customer_features"))
+    # the suites are made whole: adding to a suite already in the project saves it at every expectation
+    long = [
+        expect.ExpectColumnValuesToNotBeNull(column="customer_id", notes="no customer without an id"),
+        expect.ExpectColumnValueLengthsToBeBetween(column="customer_id", min_value=1,
+                                                   notes="an empty customer_id is a missing key"),
+        expect.ExpectColumnValuesToBeInSet(column="tag_key", value_set=sorted(r.tag_key for r in built),
+                                           notes="every row is of a built catalog tag"),
+        expect.ExpectCompoundColumnsToBeUnique(column_list=["customer_id", "tag_key"],
+                                               notes="a customer has a tag once per run"),
+        expect.ExpectColumnUniqueValueCountToBeBetween(
+            column="customer_id", min_value=1, max_value=customers,
+            notes=f"tagged customers: at most the {customers} of features.customer_features"),
+    ]
     for row in built:
         if row.value_type == "flag":
             values, why = ["1"], "a flag is '1'"
@@ -196,30 +199,32 @@ def build_suites(client, rows: list[catalog.CatalogRow]) -> dict:
         else:
             continue  # numbers: typed, in the profile
         if values is not None:
-            long.add_expectation(expect.ExpectColumnValuesToBeInSet(
+            long.append(expect.ExpectColumnValuesToBeInSet(
                 column="tag_value", value_set=values, row_condition=Column("tag_key") == row.tag_key,
                 meta={"tag_key": row.tag_key}, notes=f"{row.tag_key}: {why}"))
 
-    wide = gx.ExpectationSuite(name="profile_snapshots")
-    wide.add_expectation(expect.ExpectTableRowCountToEqual(
-        value=customers, notes="one row per customer of features.customer_features"))
-    wide.add_expectation(expect.ExpectColumnValuesToBeUnique(column="customer_id", notes="one row per customer"))
+    wide = [
+        expect.ExpectTableRowCountToEqual(value=customers, notes="one row per customer of features.customer_features"),
+        expect.ExpectColumnValuesToBeUnique(column="customer_id", notes="one row per customer"),
+    ]
     for row in built:
         bounds = number_bounds(row) if row.value_type == "number" and row.status == "active" else None
         if bounds is not None:  # the profile has a column per active tag only
-            wide.add_expectation(expect.ExpectColumnValuesToBeBetween(
+            wide.append(expect.ExpectColumnValuesToBeBetween(
                 column=row.tag_key, min_value=bounds[0], max_value=bounds[1], meta={"tag_key": row.tag_key},
                 notes=f"{row.tag_key}: {row.method} numbers lie in {bounds[0]:g}..{bounds[1]:g}"))
-    return {"tag_snapshots": long, "profile_snapshots": wide}
+    return {"tag_snapshots": gx.ExpectationSuite(name="tag_snapshots", expectations=long),
+            "profile_snapshots": gx.ExpectationSuite(name="profile_snapshots", expectations=wide)}
 
 
 # --- running them ----------------------------------------------------------------------------------
 
 def connection_string() -> str:
-    """The warehouse as a SQLAlchemy URL of clickhouse-connect's dialect, the password left as a variable."""
+    """The warehouse as a SQLAlchemy URL of clickhouse-connect's dialect, the password left as a variable;
+    its database is the tag store's, where the assets' tables are."""
     conn = settings.connection()
     return (f"clickhousedb://{quote(conn.user, safe='')}:${{{PASSWORD_VARIABLE}}}@{conn.host}:{conn.port}"
-            f"/?secure={str(conn.secure).lower()}")
+            f"/{STORE_DATABASE}?secure={str(conn.secure).lower()}")
 
 
 def _context(project_dir: Path):
@@ -238,6 +243,13 @@ def validate_run(client, run_id: str, as_of, rows: list[catalog.CatalogRow],
     import great_expectations as gx
     from great_expectations.core.partitioners import PartitionerMultiColumnValue
 
+    parameters = {"as_of": str(as_of), "run_id": run_id}
+    # GX finds no batch at all for a table without the run's rows: say so instead of its error
+    empty = [Failure(name, "rows of the run", None, None, f"tag_store.{name} has no row of run {run_id} as of {as_of}")
+             for name in ASSETS if not client.command(f"SELECT count() FROM {STORE_DATABASE}.{name} "
+                                                      "WHERE as_of = %(as_of)s AND run_id = %(run_id)s", parameters=parameters)]
+    if empty:
+        return Outcome(run_id, {}, empty, data_docs_index(project_dir))
     project_dir.mkdir(parents=True, exist_ok=True)
     # one GX project per checkout: refreshes of two warehouses from one checkout take turns in it
     with FileLock(project_dir / "gx.lock"):
@@ -246,7 +258,7 @@ def validate_run(client, run_id: str, as_of, rows: list[catalog.CatalogRow],
         source = context.data_sources.add_or_update_sql(DATASOURCE, connection_string=connection_string())
         definitions = []
         for name in ASSETS:
-            asset = source.add_table_asset(name, table_name=name, schema_name="tag_store")
+            asset = source.add_table_asset(name, table_name=name)
             # GX validates only date partitioners here; a column-value one works on any column
             batch = asset.add_batch_definition("run", partitioner=PartitionerMultiColumnValue(column_names=list(BATCH_COLUMNS)),
                                                validate_partitioner=False)
@@ -256,8 +268,7 @@ def validate_run(client, run_id: str, as_of, rows: list[catalog.CatalogRow],
         checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
             name=CHECKPOINT, validation_definitions=definitions,
             actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")]))
-        result = checkpoint.run(batch_parameters={"as_of": str(as_of), "run_id": run_id},
-                                run_id=gx.RunIdentifier(run_name=run_id))
+        result = checkpoint.run(batch_parameters=parameters, run_id=gx.RunIdentifier(run_name=run_id))
         index = data_docs_index(project_dir)
         offline_data_docs(index.parent)
     evaluated, failures = {}, []
