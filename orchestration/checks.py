@@ -88,9 +88,11 @@ def tag_row_expectations(context: AssetCheckExecutionContext, warehouse: Warehou
     for name, key in STORE_ASSETS.items():
         if dg.AssetCheckKey(key, "expectations") not in context.selected_asset_check_keys:
             continue
-        failed = outcome.failures_of(name)
+        failed, evaluated = outcome.failures_of(name), outcome.evaluated.get(name, 0)
+        message = (f"{len(failed)} failed: " + "; ".join(map(str, failed[:5])) if failed
+                   else f"all {evaluated} expectations passed")
         yield dg.AssetCheckResult(
             asset_key=key, check_name="expectations", passed=not failed, severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"data_docs": dg.MetadataValue.path(str(outcome.data_docs)),
-                      "expectations": outcome.evaluated.get(name, 0), "failed": len(failed),
-                      "failed_expectations": "\n".join(map(str, failed)) or "none"})
+            metadata={"data_docs": dg.MetadataValue.path(str(outcome.data_docs)), "expectations": evaluated,
+                      "failed": len(failed), "failed_expectations": "\n".join(map(str, failed)) or "none",
+                      "message": message, **({"outcome": "blocks publishing"} if failed else {})})
