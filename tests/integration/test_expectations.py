@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -166,3 +167,30 @@ def test_broken_rows_fail_naming_the_expectation_and_the_tag(validated, demo_nig
     other_day = expectations.validate_run(client, run_id, AS_OF.replace(year=AS_OF.year - 1), catalog.load(),
                                           project_dir=gx_project)
     assert {(f.asset, f.expectation) for f in other_day.failures} == {(name, "rows of the run") for name in expectations.ASSETS}
+
+
+def test_a_run_whose_rows_fail_an_expectation_publishes_nothing(demo_night, client):
+    """Last in the module: the run rebuilds the feature mart as of the next day."""
+    import uuid
+
+    import dagster as dg
+
+    from orchestration.assets import AS_OF_TAG
+    from orchestration.definitions import defs
+    from orchestration.schedules import JOB_NAME
+
+    day, run_id = AS_OF + dt.timedelta(days=1), str(uuid.uuid4())
+    published = rows(client, "SELECT run_id, as_of FROM tag_store.publish_log ORDER BY published_at")
+    # a row of the coming run, which the run's own rows join: a label its rule gives nobody, for an untagged customer
+    client.command("INSERT INTO tag_store.tag_snapshots (run_id, as_of, tag_key, tag_value, customer_id) "
+                   "SELECT %(r)s, %(a)s, 'category_focus', 'martian_goods', min(customer_id) FROM features.customer_features "
+                   "WHERE top_category_share < 0.5", parameters={"r": run_id, "a": day})
+    result = defs.resolve_job_def(JOB_NAME).execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), run_id=run_id, tags={AS_OF_TAG: day.isoformat()}, raise_on_error=False)
+    checks = {e.event_specific_data.asset_key.to_user_string(): e.event_specific_data for e in result.all_events
+              if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+              and e.event_specific_data.check_name == "expectations"}
+    assert not checks["tag_store/tag_snapshots"].passed and checks["tag_store/profile_snapshots"].passed
+    assert "martian_goods" in checks["tag_store/tag_snapshots"].metadata["message"].value
+    assert not any(e.is_step_materialization and e.asset_key == dg.AssetKey("published_tags") for e in result.all_events)
+    assert rows(client, "SELECT run_id, as_of FROM tag_store.publish_log ORDER BY published_at") == published
