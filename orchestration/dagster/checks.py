@@ -12,13 +12,14 @@ by dbt source freshness (freshness.py).
 
 import dagster as dg
 from dagster import AssetCheckExecutionContext
-from dagster_dbt import DbtCliResource
+from dagster_dbt import DbtCliResource, get_asset_key_for_model
 
+from orchestration.catalog import catalog
 from orchestration.dagster import dbt_runner
-from orchestration.dagster.assets import TAG_ASSETS, run_as_of, run_id_of
+from orchestration.dagster.assets import TAG_ASSETS, dbt_models, run_as_of, run_id_of
 from orchestration.dagster.project import PROJECT
 from orchestration.dagster.resources import WarehouseResource
-from orchestration.quality import freshness, quality
+from orchestration.quality import expectations, freshness, quality
 
 
 def _when_failed(row, check: str) -> str:
@@ -84,3 +85,31 @@ def published_freshness(context: AssetCheckExecutionContext, dbt: DbtCliResource
                                          "checked_at": str(figure.newest.checked_at),
                                          **{f"{s.source}_hours": s.age_hours for s in figure.sources},
                                          "message": figure.describe()})
+
+
+# great-expectations on the run's rows in the tag store, as SQL in ClickHouse (expectations.py): blocking,
+# and an ERROR when it fails, so nothing publishes from rows with missing or duplicate keys or values
+# outside what the catalog allows (what BI reads keeps the last published run).
+STORE_ASSETS = {name: get_asset_key_for_model([dbt_models], name) for name in expectations.ASSETS}
+
+
+@dg.multi_asset_check(
+    specs=[dg.AssetCheckSpec(name="expectations", asset=key, blocking=True,
+                             description=f"great-expectations suite {name}, generated from the catalog, on this run's "
+                                         "rows, run in ClickHouse (fails: blocks publishing)")
+           for name, key in STORE_ASSETS.items()],
+    name="tag_row_expectations", can_subset=True)
+def tag_row_expectations(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
+    outcome = expectations.validate_run(warehouse.client(context), run_id_of(context), run_as_of(context),
+                                        catalog.load())
+    for name, key in STORE_ASSETS.items():
+        if dg.AssetCheckKey(key, "expectations") not in context.selected_asset_check_keys:
+            continue
+        failed, evaluated = outcome.failures_of(name), outcome.evaluated.get(name, 0)
+        message = (f"{len(failed)} failed: " + "; ".join(map(str, failed[:5])) if failed
+                   else f"all {evaluated} expectations passed")
+        yield dg.AssetCheckResult(
+            asset_key=key, check_name="expectations", passed=not failed, severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"data_docs": dg.MetadataValue.path(str(outcome.data_docs)), "expectations": evaluated,
+                      "failed": len(failed), "failed_expectations": "\n".join(map(str, failed)) or "none",
+                      "message": message, **({"outcome": "blocks publishing"} if failed else {})})

@@ -9,6 +9,7 @@ databases, so it can be written again at any time (`tags quality report`).
 from __future__ import annotations
 
 import html
+import os
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -16,7 +17,7 @@ import plotly.graph_objects as go
 from orchestration.audiences import audiences
 from orchestration.catalog import catalog
 from orchestration.publishing import publish
-from orchestration.quality import hygiene as hygiene_module
+from orchestration.quality import expectations, hygiene as hygiene_module
 from orchestration.quality.quality import REPORT_DIR
 
 REPORT_FILE = REPORT_DIR / "index.html"
@@ -144,7 +145,8 @@ th {{ background: #f4f4f4; }}
 </style></head><body>
 <h1>Tag quality as of {as_of}</h1>
 <p>Published run <code>{html.escape(run_id)}</code>. Checks validated with great-expectations
-(<a href="gx/uncommitted/data_docs/local_site/index.html">Data Docs</a>); figures in the <code>quality</code> database.</p>
+(<a href="{html.escape(os.path.relpath(expectations.data_docs_index(), path.parent))}">Data Docs</a>: also every run's tag
+rows, validated as SQL in ClickHouse); figures in the <code>quality</code> database.</p>
 {''.join(sections)}
 </body></html>
 """
