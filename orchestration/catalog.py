@@ -69,7 +69,10 @@ CATEGORIES = {
 METHODS = ("rule", "rfm", "score", "manual", "sql")
 VALUE_TYPES = ("flag", "label", "number")
 STATUSES = ("active", "deprecated", "archived")
-QUALITY_CHECKS = ("coverage", "distribution", "stability", "accuracy")
+# The kinds of quality check (one row each, naming the dbt generic test that asserts it): a new kind
+# is one test macro in macros/tests/quality/ and one row here (orchestration/quality.py).
+QUALITY_CHECKS_FILE = PROJECT_DIR / "seeds" / "quality_checks.csv"
+QUALITY_CHECK_COLUMNS = ("check", "test", "methods", "description")
 DEFAULT_BLOCKING_CHECKS = ("coverage", "accuracy")
 # What a failed blocking check holds back: hold_tag, the tag alone (it keeps its last published
 # values, flagged stale, while the other tags publish); hold_night, the whole run (nothing publishes).
@@ -305,6 +308,33 @@ def parse_params(text: str) -> tuple[dict[str, ParamValue], list[str]]:
     return params, problems
 
 
+@dataclass(frozen=True)
+class QualityCheck:
+    """One kind of quality check (seeds/quality_checks.csv): its name, the generic test asserting it,
+    the tag methods it applies to (empty: every tag) and what it asserts."""
+
+    check: str
+    test: str
+    methods: tuple[str, ...]
+    description: str
+
+    def applies_to(self, row: CatalogRow) -> bool:
+        return not self.methods or row.method in self.methods
+
+
+def quality_checks(path: Path | str = QUALITY_CHECKS_FILE) -> list[QualityCheck]:
+    """The kinds of quality check, in file order; CatalogFileError names the file and line of a bad row."""
+    path = Path(path)
+    kinds = []
+    for line, (check, test, methods, description) in read_csv(path, QUALITY_CHECK_COLUMNS):
+        if not TAG_KEY.fullmatch(check.strip()) or not TAG_KEY.fullmatch(test.strip()):
+            raise CatalogFileError(f"{path.name} line {line}: check and test must be snake_case names, "
+                                   f"got {check!r} and {test!r}")
+        kinds.append(QualityCheck(check.strip(), test.strip(),
+                                  tuple(m.strip() for m in methods.split(";") if m.strip()), description.strip()))
+    return kinds
+
+
 def load(path: Path | str = CATALOG_FILE) -> list[CatalogRow]:
     """Read the catalog CSV into rows. Raises CatalogFileError only when the file as a whole is unusable."""
     path = Path(path)
@@ -482,9 +512,10 @@ def _validate_row(row: CatalogRow) -> list[tuple[str, str]]:
 
     if not row.blocking_checks:
         add("blocking_checks", f"blocking_checks is missing (the default is {';'.join(DEFAULT_BLOCKING_CHECKS)})")
+    known = [kind.check for kind in quality_checks()]
     for check in row.blocking_checks:
-        if check not in QUALITY_CHECKS:
-            add("blocking_checks", f"unknown check {check!r}; one of {', '.join(QUALITY_CHECKS)}")
+        if check not in known:
+            add("blocking_checks", f"unknown check {check!r}; one of {', '.join(known)} ({QUALITY_CHECKS_FILE.name})")
     if row.when_blocked not in WHEN_BLOCKED:
         add("when_blocked", f"unknown when_blocked {row.when_blocked!r}; one of {', '.join(WHEN_BLOCKED)} "
                             "(hold_tag: the tag keeps its last published values; hold_night: nothing is published)")
