@@ -2,8 +2,9 @@
 
 A run is identified by its Dagster run id (every row it writes to the tag store carries it) and
 computes as of its `as_of` run tag (default today). Publishing depends directly on every tag
-model, so a failed blocking check on any tag (checks.py) stops it: the published tags stay as
-they were.
+model; the quality checks are dbt tests, asset checks on the tag assets (orchestration/quality.py):
+a failed blocking check of a `hold_night` tag stops publishing (the published tags stay as they
+were), one of a `hold_tag` tag lets the night publish with that tag held (holds.py).
 """
 
 import datetime as dt
@@ -12,7 +13,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 
-from orchestration import catalog, catalog_sync, dbt_runner, holds, hygiene, incremental, publish, report, settings
+from orchestration import catalog, catalog_sync, dbt_runner, holds, hygiene, incremental, publish, quality, report, settings
 from orchestration.project import PROJECT
 from orchestration.resources import RefreshLock, WarehouseResource
 from orchestration.translator import TagTranslator
@@ -62,7 +63,28 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     elif reasons := incremental.full_rebuild_reasons(client):
         context.log.warning(f"rebuilding staging and features in full: {'; '.join(reasons[:5])}")
         args.append("--full-refresh")
-    yield from dbt.cli(args, context=context).stream()
+    # A failed quality check of error severity makes `dbt build` exit 1; Dagster judges those from the asset
+    # checks (blocking or not), so the step fails only when another node errored or failed.
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    yield from invocation.stream()
+    if invocation.is_successful():
+        return
+    # exit code 1: some node failed; anything else (2: dbt itself failed, e.g. the on-run-end hook) fails the step
+    failed = failed_nodes(invocation.get_artifact("run_results.json"), invocation.manifest) \
+        if invocation.process.returncode == 1 else [f"dbt: {invocation.get_error()}"]
+    if failed:
+        raise dg.Failure(description=f"dbt build failed: {'; '.join(failed[:5])}", metadata={"failed": "\n".join(failed)})
+
+
+def failed_nodes(run_results: dict, manifest: dict) -> list[str]:
+    """`name: message` of every node of a dbt invocation that errored or failed, but for the quality checks
+    (tests tagged quality_check), whose outcome the asset checks carry."""
+    failed = []
+    for result in run_results.get("results", []):
+        node = manifest["nodes"].get(result["unique_id"], {})
+        if result["status"] in ("error", "fail", "runtime error") and quality.CHECK_TAG not in node.get("tags", []):
+            failed.append(f"{node.get('name', result['unique_id'])}: {result.get('message') or result['status']}")
+    return failed
 
 
 # Every built tag's asset, with its catalog row: publishing depends on each, the checks target each.
@@ -90,7 +112,7 @@ def published_tags(context: AssetExecutionContext, dbt: DbtCliResource, warehous
         context.log.warning("holding back at their last published values: " + "; ".join(
             f"{tag} ({', '.join(checks)} failed)" for tag, checks in held.items()))
         holds.forget_run_outputs(client, run_id)
-        dbt.cli(["build", "--select", holds.REBUILD_SELECTOR, "--vars", dbt_runner.dbt_vars(as_of, run_id, list(held))],
+        dbt.cli(["build", "--select", holds.REBUILD_SELECTOR, "--exclude", holds.REBUILD_EXCLUDE, "--vars", dbt_runner.dbt_vars(as_of, run_id, list(held))],
                 manifest=PROJECT.manifest_path).wait()
     make_current = _op_context(context).run.tags.get(MAKE_CURRENT_TAG) == "true"
     done = publish.publish(client, run_id, as_of, make_current=make_current)

@@ -140,8 +140,8 @@ th, td {{ border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: left; }}
 th {{ background: #f4f4f4; }}
 </style></head><body>
 <h1>Tag quality as of {as_of}</h1>
-<p>Published run <code>{html.escape(run_id)}</code>. Checks validated with great-expectations
-(<a href="gx/uncommitted/data_docs/local_site/index.html">Data Docs</a>); figures in the <code>quality</code> database.</p>
+<p>Published run <code>{html.escape(run_id)}</code>. Checks are dbt tests on <code>quality.tag_quality_figures</code>;
+figures and outcomes in the <code>quality</code> database (<code>tag_quality_figures</code>, <code>check_results</code>).</p>
 {''.join(sections)}
 </body></html>
 """
