@@ -234,7 +234,7 @@ def _print_checks(outcome: refresh.RefreshOutcome) -> None:
                 else "[yellow]warning[/]")
         if "tag_key" in check.metadata:  # a quality check: its tag, check, figure and range (quality.check_results)
             observed = check.metadata["observed"]
-            console.print(f"  {kind} {check.metadata['tag_key']} {check.metadata['check']}: observed "
+            console.print(f"  {kind} {check.asset} {check.metadata['check']}: observed "
                           f"{'none' if observed is None else f'{observed:.4g}'}, expected {check.metadata['expected']} "
                           f"({check.metadata['message']})", soft_wrap=True)
         else:

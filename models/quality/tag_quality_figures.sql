@@ -44,11 +44,11 @@ select
     {{ as_of() }} as as_of,
     catalog.tag_key as tag_key,
     catalog.member_count as members,
-    catalog.customer_count as customers,
+    ifNull(catalog.customer_count, 0) as customers,
     catalog.coverage as coverage,
     catalog.coverage_min as coverage_min,
     catalog.coverage_max as coverage_max,
-    (select count() from {{ previous_published_run() }}) > 0 as has_previous,
+    toUInt8(ifNull((select count() from {{ previous_published_run() }}), 0) > 0) as has_previous,
     if(has_previous, drift.psi, null) as psi,
     ifNull(changes.changed, 0) as changed,
     {#- the tag's customers in either run: this run's members and those it lost -#}
