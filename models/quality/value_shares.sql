@@ -35,7 +35,7 @@ tags as (
     select
         catalog.tag_key as tag_key,
         catalog.value_type as value_type,
-        arrayFlatten(arrayMap(item -> arrayResize([toFloat64OrZero(item.2)], item.3),
+        arrayFlatten(arrayMap(item -> arrayWithConstant(item.3, toFloat64OrZero(item.2)),
                               arrayFilter(item -> not item.1, per_tag.items))) as previous_values,
         if(catalog.value_type = 'number' and notEmpty(previous_values),
            arrayDistinct(arrayReduce('quantilesExact(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)', previous_values)),
