@@ -66,7 +66,11 @@ from judged
                   ~ quality_text(result.status ~ ": " ~ (result.message or 'no result')) ~ " as message") -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- if selects and outcomes -%}
+    {%- if selects -%}
+        {%- if not outcomes or adapter.get_relation(outcomes[0].database, outcomes[0].schema, outcomes[0].alias) is none -%}
+            {{ exceptions.raise_compiler_error("the quality checks ran but quality.check_outcomes, where their outcomes "
+               ~ "are kept, does not exist: build the model check_outcomes first (a whole `dbt build` does)") }}
+        {%- endif -%}
         {%- call statement('record_quality_checks') -%}
             insert into {{ outcomes[0].relation_name }}
                 (run_id, as_of, checked_at, test_name, tag_key, check, status, failures, blocking, when_blocked, observed,
