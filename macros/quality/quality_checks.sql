@@ -37,7 +37,7 @@ from judged
 {#- A dbt var holding a threshold, as a Float64 literal; a clear error names the var when it is not a number. -#}
 {% macro quality_threshold(name) -%}
     {%- set value = var(name) | string | trim -%}
-    {%- if not modules.re.fullmatch('[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?', value) -%}
+    {%- if not modules.re.fullmatch('[0-9]*[.]?[0-9]+([eE][-+]?[0-9]+)?', value) -%}
         {{ exceptions.raise_compiler_error("var " ~ name ~ " must be a non-negative number, got '" ~ value ~ "'") }}
     {%- endif -%}
     toFloat64({{ value }})
