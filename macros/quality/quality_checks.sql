@@ -29,9 +29,9 @@ select
 from judged
 {%- endmacro %}
 
-{#- A number as text the way the messages show it: at most 4 decimals. -#}
+{#- A number as text the way the messages show it: 4 decimals (0.5000). -#}
 {% macro quality_number(expression) -%}
-    toString(round({{ expression }}, 4))
+    printf('%.4f', toFloat64({{ expression }}))
 {%- endmacro %}
 
 {#- A dbt var holding a threshold, as a Float64 literal; a clear error names the var when it is not a number. -#}

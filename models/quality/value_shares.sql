@@ -3,9 +3,14 @@
     with the previous published run's share in the same buckets, which the PSI compares
     (tag_quality_figures). One pass over the long table: this run's and the previous run's rows of
     tag_snapshots are read together, counted per tag and value, and everything after works on those
-    counts (one array per tag, so the counts are used once and read once). -#}
+    counts (one array per tag, so the counts are used once and read once). A value_shares table
+    written before previous_share existed gets the column (the second pre-hook; dbt-clickhouse's append
+    path ignores on_schema_change). -#}
 {{ config(materialized='incremental', incremental_strategy='append', partition_by='as_of',
-          order_by='(as_of, run_id, tag_key, bucket)', pre_hook="{{ delete_this_run() }}") }}
+          order_by='(as_of, run_id, tag_key, bucket)',
+          pre_hook=["{{ delete_this_run() }}",
+                    "{% if is_incremental() %}alter table {{ this }} add column if not exists previous_share Nullable(Float64)"
+                    "{% else %}select 1{% endif %}"]) }}
 -- depends_on: {{ ref('publish_log') }}
 
 with counts as (

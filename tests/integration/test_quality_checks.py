@@ -78,7 +78,7 @@ def test_dbt_build_alone_fails_on_a_blocking_figure_out_of_range_naming_tag_and_
     assert (passed, blocking) == (0, 1)
     assert observed == pytest.approx(coverage)
     assert expected == f"0.001 to {coverage / 2:.6f}".rstrip("0")
-    assert message == f"coverage {round(coverage, 4):g}, expected {expected}"
+    assert message == f"coverage {coverage:.4f}, expected {expected}"
 
 
 def test_a_new_kind_of_check_is_one_test_macro_and_one_catalog_row(demo_night, client, project_copy):
