@@ -73,7 +73,8 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     failed = failed_nodes(invocation.get_artifact("run_results.json"), invocation.manifest) \
         if invocation.process.returncode == 1 else [f"dbt: {invocation.get_error()}"]
     if failed:
-        raise dg.Failure(description=f"dbt build failed: {'; '.join(failed[:5])}", metadata={"failed": "\n".join(failed)})
+        raise dg.Failure(description=f"dbt build failed: {'; '.join(failed[:5])}",
+                         metadata={"failed": "\n".join(failed)})
 
 
 def failed_nodes(run_results: dict, manifest: dict) -> list[str]:
@@ -112,8 +113,8 @@ def published_tags(context: AssetExecutionContext, dbt: DbtCliResource, warehous
         context.log.warning("holding back at their last published values: " + "; ".join(
             f"{tag} ({', '.join(checks)} failed)" for tag, checks in held.items()))
         holds.forget_run_outputs(client, run_id)
-        dbt.cli(["build", "--select", holds.REBUILD_SELECTOR, "--exclude", holds.REBUILD_EXCLUDE, "--vars", dbt_runner.dbt_vars(as_of, run_id, list(held))],
-                manifest=PROJECT.manifest_path).wait()
+        dbt.cli(["build", "--select", holds.REBUILD_SELECTOR, "--exclude", holds.REBUILD_EXCLUDE,
+                 "--vars", dbt_runner.dbt_vars(as_of, run_id, list(held))], manifest=PROJECT.manifest_path).wait()
     make_current = _op_context(context).run.tags.get(MAKE_CURRENT_TAG) == "true"
     done = publish.publish(client, run_id, as_of, make_current=make_current)
     if done.backfill:

@@ -22,6 +22,7 @@ from orchestration.settings import PROJECT_DIR
 REPORT_DIR = PROJECT_DIR / "reports" / "quality"
 CHECK_TAG = "quality_check"  # the dbt tag of every quality check's test
 FIGURES_MODEL = "tag_quality_figures"
+TEST_PREFIX = "quality__"
 
 
 def checks_of(row: catalog.CatalogRow, kinds: list[catalog.QualityCheck] | None = None) -> list[catalog.QualityCheck]:
@@ -31,7 +32,7 @@ def checks_of(row: catalog.CatalogRow, kinds: list[catalog.QualityCheck] | None 
 
 def test_name(tag_key: str, check: str) -> str:
     """The dbt test (and Dagster asset check) of one tag and check: it names both in dbt's output."""
-    return f"quality__{tag_key}__{check}"
+    return f"{TEST_PREFIX}{tag_key}__{check}"
 
 
 def when_failed(blocking: bool, when_blocked: str) -> str:

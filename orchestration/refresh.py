@@ -109,8 +109,8 @@ def with_check_results(run_id: str, checks: list[CheckOutcome]) -> list[CheckOut
     expected, message, blocking and what a failure does): dbt's test events carry only pass or fail."""
     from orchestration import db, quality
 
-    if not any(c.check.startswith("quality__") for c in checks):
-        return checks
+    if not any(c.check.startswith(quality.TEST_PREFIX) for c in checks):
+        return checks  # no quality check ran (the run stopped before them)
     recorded = quality.results(db.client(), run_id)
     enriched = []
     for c in checks:
