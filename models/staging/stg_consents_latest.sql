@@ -1,4 +1,4 @@
-{#- The consent decision in force per customer and channel, for exports (orchestration/exports.py).
+{#- The consent decision in force per customer and channel, for exports (orchestration/audiences/exports.py).
     Read from raw when the view is queried, not as of the last refresh: a withdrawal loaded after the
     nightly run already counts. Decisions dated in the future are ignored; of two decisions at the
     same instant the withdrawal wins (stg_consents keeps every decision that passed the contract, as

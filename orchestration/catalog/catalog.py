@@ -60,7 +60,10 @@ CATEGORIES = {
 METHODS = ("rule", "rfm", "score", "manual", "sql")
 VALUE_TYPES = ("flag", "label", "number")
 STATUSES = ("active", "deprecated", "archived")
-QUALITY_CHECKS = ("coverage", "distribution", "stability", "accuracy")
+# The kinds of quality check (one row each, naming the dbt generic test that asserts it): a new kind
+# is one test macro in macros/tests/quality/ and one row here.
+QUALITY_CHECKS_FILE = PROJECT_DIR / "seeds" / "quality_checks.csv"
+QUALITY_CHECK_COLUMNS = ("check", "test", "methods", "description")
 DEFAULT_BLOCKING_CHECKS = ("coverage", "accuracy")
 # What a failed blocking check holds back: hold_tag, the tag alone (it keeps its last published
 # values, flagged stale, while the other tags publish); hold_night, the whole run (nothing publishes).
@@ -177,6 +180,33 @@ def parse_params(text: str) -> tuple[dict[str, ParamValue], list[str]]:
                 "(without quotes, backslashes or semicolons inside)"
             )
     return params, problems
+
+
+@dataclass(frozen=True)
+class QualityCheck:
+    """One kind of quality check (seeds/quality_checks.csv): its name, the generic test asserting it,
+    the tag methods it applies to (empty: every tag) and what it asserts."""
+
+    check: str
+    test: str
+    methods: tuple[str, ...]
+    description: str
+
+    def applies_to(self, row: CatalogRow) -> bool:
+        return not self.methods or row.method in self.methods
+
+
+def quality_checks(path: Path | str = QUALITY_CHECKS_FILE) -> list[QualityCheck]:
+    """The kinds of quality check, in file order; CatalogFileError names the file and line of a bad row."""
+    path = Path(path)
+    kinds = []
+    for line, (check, test, methods, description) in read_csv(path, QUALITY_CHECK_COLUMNS):
+        if not TAG_KEY.fullmatch(check.strip()) or not TAG_KEY.fullmatch(test.strip()):
+            raise CatalogFileError(f"{path.name} line {line}: check and test must be snake_case names, "
+                                   f"got {check!r} and {test!r}")
+        kinds.append(QualityCheck(check.strip(), test.strip(),
+                                  tuple(m.strip() for m in methods.split(";") if m.strip()), description.strip()))
+    return kinds
 
 
 def load(path: Path | str = CATALOG_FILE) -> list[CatalogRow]:

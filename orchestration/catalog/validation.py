@@ -8,8 +8,8 @@ from __future__ import annotations
 from orchestration.catalog import rules
 from orchestration.catalog.catalog import (
     CATEGORIES, CUSTOM_MODELS_DIR, CatalogError, CatalogRow, DEFAULT_BLOCKING_CHECKS, MAX_TAG_NAME_LENGTH, METHODS,
-    METHOD_VALUE_TYPES, PLACEHOLDER, QUALITY_CHECKS, RESERVED_TAG_KEYS, SCORE_CAPS, SCORE_WEIGHTS, STATUSES,
-    TAG_KEY, TAG_NAME, VALUE_TYPES, WHEN_BLOCKED, render_rule,
+    METHOD_VALUE_TYPES, PLACEHOLDER, QUALITY_CHECKS_FILE, RESERVED_TAG_KEYS, SCORE_CAPS, SCORE_WEIGHTS, STATUSES,
+    TAG_KEY, TAG_NAME, VALUE_TYPES, WHEN_BLOCKED, quality_checks, render_rule,
 )
 from orchestration.settings import PROJECT_DIR
 
@@ -84,9 +84,10 @@ def _validate_row(row: CatalogRow) -> list[tuple[str, str]]:
 
     if not row.blocking_checks:
         add("blocking_checks", f"blocking_checks is missing (the default is {';'.join(DEFAULT_BLOCKING_CHECKS)})")
+    known = [kind.check for kind in quality_checks()]
     for check in row.blocking_checks:
-        if check not in QUALITY_CHECKS:
-            add("blocking_checks", f"unknown check {check!r}; one of {', '.join(QUALITY_CHECKS)}")
+        if check not in known:
+            add("blocking_checks", f"unknown check {check!r}; one of {', '.join(known)} ({QUALITY_CHECKS_FILE.name})")
     if row.when_blocked not in WHEN_BLOCKED:
         add("when_blocked", f"unknown when_blocked {row.when_blocked!r}; one of {', '.join(WHEN_BLOCKED)} "
                             "(hold_tag: the tag keeps its last published values; hold_night: nothing is published)")

@@ -65,7 +65,13 @@ def _print_checks(outcome: refresh.RefreshOutcome) -> None:
         outcome = str(check.metadata.get("outcome", ""))
         kind = ("[red]BLOCKING[/]" if outcome.startswith("blocks") else "[red]HOLDS TAG[/]" if outcome.startswith("holds")
                 else "[yellow]warning[/]")
-        console.print(f"  {kind} {check.asset} {check.check}: {check.metadata.get('message', '')}", soft_wrap=True)
+        if "tag_key" in check.metadata:  # a quality check: its tag, check, figure and range (quality.check_results)
+            observed = check.metadata["observed"]
+            console.print(f"  {kind} {check.asset} {check.metadata['check']}: observed "
+                          f"{'none' if observed is None else f'{observed:.4g}'}, expected {check.metadata['expected']} "
+                          f"({check.metadata['message']})", soft_wrap=True)
+        else:
+            console.print(f"  {kind} {check.asset} {check.check}: {check.metadata.get('message', '')}", soft_wrap=True)
 
 
 def _print_tags(client) -> None:

@@ -2,8 +2,9 @@
 
 A run is identified by its Dagster run id (every row it writes to the tag store carries it) and
 computes as of its `as_of` run tag (default today). Publishing depends directly on every tag
-model, so a failed blocking check on any tag (checks.py) stops it: the published tags stay as
-they were.
+model; the quality checks are dbt tests, asset checks on the tag assets (orchestration/quality/quality.py):
+a failed blocking check of a `hold_night` tag stops publishing (the published tags stay as they
+were), one of a `hold_tag` tag lets the night publish with that tag held (holds.py).
 """
 
 import datetime as dt
@@ -12,16 +13,15 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 
+from orchestration.relations import relation
 from orchestration import settings
 from orchestration.catalog import catalog, catalog_sync
 from orchestration.dagster import dbt_runner
 from orchestration.dagster.project import PROJECT
 from orchestration.dagster.resources import RefreshLock, WarehouseResource
 from orchestration.dagster.translator import TagTranslator
-from orchestration.publishing import holds
-from orchestration.publishing import publish
-from orchestration.quality import hygiene
-from orchestration.quality import report
+from orchestration.publishing import holds, publish
+from orchestration.quality import hygiene, quality, report
 from orchestration.warehouse import incremental
 
 AS_OF_TAG = "as_of"
@@ -69,7 +69,29 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     elif reasons := incremental.full_rebuild_reasons(client):
         context.log.warning(f"rebuilding staging and features in full: {'; '.join(reasons[:5])}")
         args.append("--full-refresh")
-    yield from dbt.cli(args, context=context).stream()
+    # A failed quality check of error severity makes `dbt build` exit 1; Dagster judges those from the asset
+    # checks (blocking or not), so the step fails only when another node errored or failed.
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    yield from invocation.stream()
+    if invocation.is_successful():
+        return
+    # exit code 1: some node failed; anything else (2: dbt itself failed, e.g. the on-run-end hook) fails the step
+    failed = failed_nodes(invocation.get_artifact("run_results.json"), invocation.manifest) \
+        if invocation.process.returncode == 1 else [f"dbt: {invocation.get_error()}"]
+    if failed:
+        raise dg.Failure(description=f"dbt build failed: {'; '.join(failed[:5])}",
+                         metadata={"failed": "\n".join(failed)})
+
+
+def failed_nodes(run_results: dict, manifest: dict) -> list[str]:
+    """`name: message` of every node of a dbt invocation that errored or failed, but for the quality checks
+    (tests tagged quality_check), whose outcome the asset checks carry."""
+    failed = []
+    for result in run_results.get("results", []):
+        node = manifest["nodes"].get(result["unique_id"], {})
+        if result["status"] in ("error", "fail", "runtime error") and quality.CHECK_TAG not in node.get("tags", []):
+            failed.append(f"{node.get('name', result['unique_id'])}: {result.get('message') or result['status']}")
+    return failed
 
 
 # Every built tag's asset, with its catalog row: publishing depends on each, the checks target each.
@@ -85,7 +107,7 @@ STORE_MODELS = (*publish.store_tables(), "customer_profile", "customer_index")  
 @dg.asset(
     group_name="publish",
     deps=[*TAG_ASSETS, *(get_asset_key_for_model([dbt_models], m) for m in STORE_MODELS)],
-    description="Makes this run what BI reads in `tags` and `audiences`: one row in tag_store.publish_log "
+    description=f"Makes this run what BI reads in `tags` and `audiences`: one row in {relation('publish_log')} "
                 "switches every published view at once, the wide profile included; tags held back by a failed check "
                 "keep their published rows (orchestration/publishing/publish.py, holds.py).",
 )
@@ -97,8 +119,8 @@ def published_tags(context: AssetExecutionContext, dbt: DbtCliResource, warehous
         context.log.warning("holding back at their last published values: " + "; ".join(
             f"{tag} ({', '.join(checks)} failed)" for tag, checks in held.items()))
         holds.forget_run_outputs(client, run_id)
-        dbt.cli(["build", "--select", holds.REBUILD_SELECTOR, "--vars", dbt_runner.dbt_vars(as_of, run_id, list(held))],
-                manifest=PROJECT.manifest_path).wait()
+        dbt.cli(["build", "--select", holds.REBUILD_SELECTOR, "--exclude", holds.REBUILD_EXCLUDE,
+                 "--vars", dbt_runner.dbt_vars(as_of, run_id, list(held))], manifest=PROJECT.manifest_path).wait()
     make_current = _op_context(context).run.tags.get(MAKE_CURRENT_TAG) == "true"
     done = publish.publish(client, run_id, as_of, make_current=make_current)
     if done.backfill:
@@ -111,7 +133,7 @@ def published_tags(context: AssetExecutionContext, dbt: DbtCliResource, warehous
 
 
 @dg.asset(group_name="quality", deps=[published_tags],
-          description="Catalog hygiene of the published run (kept in quality.hygiene) and the HTML quality report "
+          description=f"Catalog hygiene of the published run (kept in {relation('hygiene')}) and the HTML quality report "
                       "(reports/quality/index.html).")
 def quality_report(context: AssetExecutionContext, warehouse: WarehouseResource, refresh_lock: RefreshLock) -> dg.MaterializeResult:
     client = warehouse.client(context)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.dagster.assets import dbt_models, published_tags, quality_report
-from orchestration.dagster.checks import published_freshness, tag_quality, tag_row_expectations
+from orchestration.dagster.checks import published_freshness, tag_row_expectations
 from orchestration.dagster.resources import resources
 from orchestration.dagster.schedules import nightly_job, nightly_schedule
 
@@ -13,7 +13,7 @@ job = nightly_job()
 
 defs = dg.Definitions(
     assets=[dbt_models, published_tags, quality_report],
-    asset_checks=[tag_quality, published_freshness, tag_row_expectations],
+    asset_checks=[published_freshness, tag_row_expectations],
     jobs=[job],
     schedules=[nightly_schedule(job)],
     resources=resources(),

@@ -103,4 +103,27 @@ def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow]
             metadata = event.step_materialization_data.materialization.metadata
             backfill = bool(metadata["backfill"].value)
             held = [tag for tag in metadata["held_tags"].value.split(", ") if tag]
-    return RefreshOutcome(result.run_id, result.success, failures, checks, published, backfill, held)
+    return RefreshOutcome(result.run_id, result.success, failures, with_check_results(result.run_id, checks),
+                          published, backfill, held)
+
+
+def with_check_results(run_id: str, checks: list[CheckOutcome]) -> list[CheckOutcome]:
+    """The quality checks' outcomes with what quality.check_results keeps of them (tag_key, check, observed,
+    expected, message, blocking and what a failure does): dbt's test events carry only pass or fail."""
+    from orchestration.quality import quality
+    from orchestration.warehouse import db
+
+    if not any(c.check.startswith(quality.TEST_PREFIX) for c in checks):
+        return checks  # no quality check ran (the run stopped before them)
+    recorded = quality.results(db.client(), run_id)
+    enriched = []
+    for c in checks:
+        row = recorded.get(c.check)
+        if row is None:
+            enriched.append(c)
+            continue
+        outcome = {} if row["passed"] else {"outcome": quality.when_failed(bool(row["blocking"]), row["when_blocked"])}
+        enriched.append(CheckOutcome(c.asset, c.check, c.passed, bool(row["blocking"]),
+                                     {**c.metadata, **{k: row[k] for k in ("tag_key", "check", "observed", "expected",
+                                                                           "message", "when_blocked")}, **outcome}))
+    return enriched

@@ -1,11 +1,14 @@
-"""How dbt nodes look in Dagster: groups by layer, and tag models carry their catalog row."""
+"""How dbt nodes look in Dagster: groups by layer, tag models carry their catalog row, and the
+quality checks (dbt tests tagged quality_check) are asset checks on their tag's asset."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+from dagster_dbt.asset_utils import DAGSTER_DBT_UNIQUE_ID_METADATA_KEY, get_asset_check_key_for_test
 
 # models/<folder>/... -> the Dagster group; seeds are the catalog.
 LAYERS = {"staging": "staging", "features": "features", "tags": "tags", "marts": "outputs", "audiences": "audiences",
@@ -38,6 +41,24 @@ class TagTranslator(DagsterDbtTranslator):
             return {}
         return {"category": meta["category"], "method": meta["method"], "value_type": meta["value_type"],
                 "status": meta["status"]}
+
+    def get_asset_check_spec(self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str,
+                             project) -> dg.AssetCheckSpec | None:
+        """A quality check (a test on tag_quality_figures whose meta names its tag model in dagster.ref) is a check
+        on the tag's asset, offered here as a child of tag_quality_figures, which it depends on.
+        It blocks in Dagster (stops publishing) only when it blocks a `hold_night` tag: a failed blocking check
+        of a `hold_tag` tag must let the night publish, and the publish step holds that tag (holds.py). dbt's
+        severity stays error for both, so `dbt build` alone fails on either."""
+        test = manifest["nodes"].get(unique_id, {})
+        meta = test.get("config", {}).get("meta") or {}
+        if "check" not in meta:
+            return super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        key = get_asset_check_key_for_test(manifest, self, unique_id, project)
+        if key is None:
+            raise ValueError(f"the quality check {test.get('name')} names no tag model in meta.dagster.ref")
+        return dg.AssetCheckSpec(name=key.name, asset=key.asset_key, description=test.get("description") or None,
+                                 additional_deps=[asset_spec.key], metadata={DAGSTER_DBT_UNIQUE_ID_METADATA_KEY: unique_id},
+                                 blocking=bool(meta["blocking"]) and meta["when_blocked"] == "hold_night")
 
     def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
         meta = dbt_resource_props.get("config", {}).get("meta") or {}

@@ -9,12 +9,16 @@ everything built from it (the long table, bitmaps, the profile, audiences, tag_c
 
 from __future__ import annotations
 
+from orchestration.relations import relation
 from orchestration import relations
 from orchestration.catalog import catalog
 from orchestration.publishing import publish
 
 REBUILD_FROM = "all_tags"
 REBUILD_SELECTOR = f"{REBUILD_FROM}+"
+# The rebuild does not judge the run again: its quality figures, their checks and the accuracy
+# comparison stay as the build recorded them (the held tag's failure is what check_results keeps).
+REBUILD_EXCLUDE = "path:models/quality"
 
 
 def rebuilt_store_tables() -> list[str]:
@@ -28,7 +32,7 @@ def rebuilt_store_tables() -> list[str]:
 def held_tags(client, run_id: str, rows: list[catalog.CatalogRow]) -> dict[str, list[str]]:
     """tag_key -> its failed blocking checks, for the hold_tag tags whose blocking check failed in this run."""
     holding = {r.tag_key for r in rows if r.when_blocked == "hold_tag"}
-    failed = client.query("SELECT tag_key, groupArray(check) FROM quality.check_results WHERE run_id = %(r)s "
+    failed = client.query(f"SELECT tag_key, groupArray(toString(check)) FROM {relation('check_results')} WHERE run_id = %(r)s "
                           "AND blocking AND NOT passed GROUP BY tag_key ORDER BY tag_key",
                           parameters={"r": run_id}).result_rows
     return {tag_key: sorted(checks) for tag_key, checks in failed if tag_key in holding}

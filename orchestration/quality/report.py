@@ -14,6 +14,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
+from orchestration.relations import relation
 from orchestration.audiences import audiences
 from orchestration.catalog import catalog
 from orchestration.publishing import publish
@@ -35,10 +36,10 @@ def tag_table(client, run_id: str) -> list[dict]:
         "SELECT tag_key, anyIf(observed, check = 'coverage') AS coverage, anyIf(expected, check = 'coverage') AS expected, "
         "anyIf(observed, check = 'distribution') AS psi, anyIf(observed, check = 'stability') AS stability, "
         "anyIf(observed, check = 'accuracy') AS mismatches, countIf(NOT passed AND blocking) AS blocked, "
-        "countIf(NOT passed AND NOT blocking) AS warned FROM quality.check_results WHERE run_id = %(r)s "
+        f"countIf(NOT passed AND NOT blocking) AS warned FROM {relation('check_results')} WHERE run_id = %(r)s "
         "GROUP BY tag_key ORDER BY tag_key", parameters={"r": run_id})
     built = {key: (members, stale, shown) for key, members, stale, shown in client.query(
-        "SELECT tag_key, member_count, stale, values_as_of FROM tag_store.tag_catalog_snapshots WHERE run_id = %(r)s",
+        f"SELECT tag_key, member_count, stale, values_as_of FROM {relation('tag_catalog_snapshots')} WHERE run_id = %(r)s",
         parameters={"r": run_id}).result_rows}
     table = []
     for row in result.named_results():
@@ -99,8 +100,8 @@ def write(client, rows: list[catalog.CatalogRow], hygiene: hygiene_module.Hygien
         ["tag", "members", "coverage", "expected coverage", "drift (PSI)", "stability (changed share)",
          "accuracy (mismatches in sample)", "status"], table_rows, status_column=7))
 
-    trend = client.query("SELECT tag_key, as_of, observed FROM quality.check_results WHERE check = 'coverage' "
-                         "AND (as_of, run_id) IN (SELECT as_of, argMax(run_id, published_at) FROM tag_store.publish_log "
+    trend = client.query(f"SELECT tag_key, as_of, observed FROM {relation('check_results')} WHERE check = 'coverage' "
+                         f"AND (as_of, run_id) IN (SELECT as_of, argMax(run_id, published_at) FROM {relation('publish_log')} "
                          "GROUP BY as_of) ORDER BY tag_key, as_of").result_rows
     coverage = go.Figure()
     for key in sorted({r[0] for r in trend}):
@@ -112,7 +113,7 @@ def write(client, rows: list[catalog.CatalogRow], hygiene: hygiene_module.Hygien
     sections.append("<h2>Coverage trend</h2>" + _figure_html(coverage, first=True))
 
     labels = [r.tag_key for r in rows if r.value_type in ("label", "number") and r.status != "archived"]
-    shares = client.query("SELECT tag_key, bucket, share FROM quality.value_shares WHERE run_id = %(r)s AND tag_key IN %(k)s "
+    shares = client.query(f"SELECT tag_key, bucket, share FROM {relation('value_shares')} WHERE run_id = %(r)s AND tag_key IN %(k)s "
                           "ORDER BY tag_key, bucket", parameters={"r": run_id, "k": labels or [""]}).result_rows
     distribution = go.Figure()
     for key in labels:
@@ -144,9 +145,10 @@ th, td {{ border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: left; }}
 th {{ background: #f4f4f4; }}
 </style></head><body>
 <h1>Tag quality as of {as_of}</h1>
-<p>Published run <code>{html.escape(run_id)}</code>. Checks validated with great-expectations
-(<a href="{html.escape(os.path.relpath(expectations.data_docs_index(), path.parent))}">Data Docs</a>: also every run's tag
-rows, validated as SQL in ClickHouse); figures in the <code>quality</code> database.</p>
+<p>Published run <code>{html.escape(run_id)}</code>. Checks are dbt tests on <code>quality.tag_quality_figures</code>;
+figures and outcomes in the <code>quality</code> database (<code>tag_quality_figures</code>, <code>check_results</code>).
+Every run's tag rows are also validated with great-expectations, as SQL in ClickHouse
+(<a href="{html.escape(os.path.relpath(expectations.data_docs_index(), path.parent))}">Data Docs</a>).</p>
 {''.join(sections)}
 </body></html>
 """

@@ -177,7 +177,7 @@ def test_a_run_whose_rows_fail_an_expectation_publishes_nothing(demo_night, clie
 
     import dagster as dg
 
-    from orchestration.assets import AS_OF_TAG
+    from orchestration.dagster.assets import AS_OF_TAG
     from orchestration.definitions import defs
     from orchestration.schedules import JOB_NAME
 

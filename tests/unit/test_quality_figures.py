@@ -1,31 +1,19 @@
-"""Quality and hygiene figures against hand-computed values, and the Dagster code location loading."""
+"""Quality and hygiene figures against hand-computed values, the quality checks generated from the
+catalogs, and the Dagster code location loading. (The quality figures themselves are SQL, tested on a
+real warehouse: tests/integration/test_quality_checks.py and test_nightly.py.)"""
 
 import datetime as dt
-import math
+import json
 
 import pytest
 import yaml
 
-from orchestration.catalog import catalog
-from orchestration.dagster import refresh
+from orchestration.catalog import catalog, catalog_sync
+from orchestration.dagster import assets, refresh
+from orchestration.dagster.project import PROJECT
+from orchestration.dagster.translator import TagTranslator
 from orchestration.quality import freshness, hygiene, quality
 from orchestration.warehouse import contract
-
-
-def test_psi_of_identical_distributions_is_zero():
-    assert quality.psi({"tagged": 0.2, "untagged": 0.8}, {"tagged": 0.2, "untagged": 0.8}) == 0
-
-
-def test_psi_by_hand():
-    # (0.1 - 0.2) ln(0.1/0.2) + (0.9 - 0.8) ln(0.9/0.8)
-    expected = (-0.1) * math.log(0.5) + 0.1 * math.log(0.9 / 0.8)
-    assert quality.psi({"tagged": 0.1, "untagged": 0.9}, {"tagged": 0.2, "untagged": 0.8}) == pytest.approx(expected)
-    assert expected == pytest.approx(0.0811, abs=1e-4)
-
-
-def test_psi_floors_an_empty_bucket_instead_of_dividing_by_zero():
-    value = quality.psi({"a": 0.5, "b": 0.5}, {"a": 1.0})
-    assert value == pytest.approx((0.5 - 1) * math.log(0.5) + (0.5 - 1e-4) * math.log(0.5 / 1e-4))
 
 
 def test_freshness_bands_are_the_seeds_in_the_dbt_sources():
@@ -83,9 +71,61 @@ def test_zombie_suggestions(members, days, suggestion):
 
 def test_accuracy_is_checked_only_where_a_per_customer_recomputation_applies():
     by_key = {r.tag_key: r for r in catalog.load()}
-    assert quality.checks_of(by_key["vip"]) == ("coverage", "distribution", "stability", "accuracy")
-    assert "accuracy" not in quality.checks_of(by_key["rfm_segment"])
-    assert "accuracy" not in quality.checks_of(by_key["big_spender_sql"])
+    names = lambda key: [kind.check for kind in quality.checks_of(by_key[key])]  # noqa: E731
+    assert names("vip") == ["coverage", "distribution", "stability", "accuracy"]
+    assert "accuracy" not in names("rfm_segment")
+    assert "accuracy" not in names("big_spender_sql")
+
+
+def generated_checks() -> dict[str, dict]:
+    """test name -> (macro, its properties) of the quality checks catalog sync writes."""
+    document = yaml.safe_load(catalog_sync.expected_files(catalog.load())[catalog_sync.QUALITY_DIR / "_quality_checks.yml"])
+    [model] = document["models"]
+    assert model["name"] == "tag_quality_figures"
+    return {props["name"]: (macro, props) for test in model["data_tests"] for macro, props in test.items()
+            if "name" in props}
+
+
+def test_each_tag_gets_one_test_per_check_named_by_tag_and_check_severe_where_the_catalog_blocks():
+    checks = generated_checks()
+    built = catalog_sync.built(catalog.load())
+    assert len(checks) == sum(len(quality.checks_of(r)) for r in built)
+    macro, vip = checks["quality__vip__coverage"]
+    assert macro == "coverage_between" and vip["arguments"] == {"tag_key": "vip"}
+    assert vip["config"] == {"severity": "error", "tags": ["quality_check"], "meta": {
+        "tag_key": "vip", "check": "coverage", "blocking": True, "when_blocked": "hold_tag",
+        "dagster": {"ref": {"name": "tag_vip"}}}}
+    # vip's blocking_checks are coverage;accuracy: its distribution check only warns
+    macro, drift = checks["quality__vip__distribution"]
+    assert (macro, drift["config"]["severity"], drift["config"]["meta"]["blocking"]) == ("psi_below", "warn", False)
+    assert {m for m, _ in checks.values()} == {k.test for k in catalog.quality_checks()}
+
+
+def test_a_blocking_check_blocks_in_dagster_only_for_a_hold_night_tag():
+    manifest = json.loads(PROJECT.manifest_path.read_text())
+    [uid] = [u for u, n in manifest["nodes"].items() if n["name"] == "quality__vip__coverage"]
+    [figures] = [u for u, n in manifest["nodes"].items() if n["name"] == "tag_quality_figures"]
+    translator = TagTranslator()
+    figures_spec = translator.get_asset_spec(manifest, figures, PROJECT)
+    spec = translator.get_asset_check_spec(figures_spec, manifest, uid, PROJECT)
+    # attached to the tag's asset (meta.dagster.ref), depending on the figures
+    assert (spec.asset_key.to_user_string(), spec.name, spec.blocking) == ("tag_models/tag_vip", "quality__vip__coverage", False)
+    assert [d.asset_key for d in spec.additional_deps] == [figures_spec.key]
+    manifest["nodes"][uid]["config"]["meta"]["when_blocked"] = "hold_night"
+    assert translator.get_asset_check_spec(figures_spec, manifest, uid, PROJECT).blocking
+
+
+def test_a_failed_quality_check_does_not_fail_the_dbt_step_but_any_other_failed_node_does():
+    manifest = json.loads(PROJECT.manifest_path.read_text())
+    ids = {n["name"]: u for u, n in manifest["nodes"].items()}
+    run_results = {"results": [
+        {"unique_id": ids["quality__vip__coverage"], "status": "fail", "message": "Got 1 result"},
+        {"unique_id": ids["unique_tag_vip_customer_id"], "status": "fail", "message": "Got 3 results"},
+        {"unique_id": ids["tag_vip"], "status": "success", "message": "OK"},
+        {"unique_id": ids["customer_features"], "status": "error", "message": "Code: 60"},
+    ]}
+    assert assets.failed_nodes(run_results, manifest) == ["unique_tag_vip_customer_id: Got 3 results",
+                                                          "customer_features: Code: 60"]
 
 
 def test_a_tag_key_selects_its_model_the_outputs_the_catalog_and_the_accuracy_sample():
@@ -106,7 +146,8 @@ def test_the_code_location_loads_with_every_tag_grouped_and_checked():
     assert (vip.group_name, vip.owners, vip.tags["category"]) == ("tags", ["team:crm-team"], "value")
     assert graph.get(dg.AssetKey(["staging", "stg_orders"])).group_name == "staging"
     checks = {key.name for key in graph.asset_check_keys if key.asset_key == vip.key}
-    assert {"coverage", "distribution", "stability", "accuracy"} <= checks
+    assert {f"quality__vip__{check}" for check in ("coverage", "distribution", "stability", "accuracy")} <= checks
+    assert "tag_quality" not in {key.name for key in graph.asset_check_keys}  # the Python multi-check is gone
     schedule = defs.resolve_schedule_def("nightly")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "UTC")
 

@@ -1,4 +1,4 @@
-{#- One row per audience export, appended by `tags audience export` (orchestration/exports.py).
+{#- One row per audience export, appended by `tags audience export` (orchestration/audiences/exports.py).
     dbt creates, documents and tests the table (an incremental model selecting nothing), so its rows
     survive every build. -#}
 {{ config(order_by='(audience_key, exported_at)') }}

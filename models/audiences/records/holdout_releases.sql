@@ -1,4 +1,4 @@
-{#- Holdouts released by `tags audience release-holdout` (orchestration/exports.py): the rows that
+{#- Holdouts released by `tags audience release-holdout` (orchestration/audiences/exports.py): the rows that
     left audiences.holdouts, with who released them, when and why. dbt creates, documents and tests
     the table; its rows survive every build. -#}
 {{ config(engine='ReplacingMergeTree()', order_by='(audience_key, customer_id, recorded_at)') }}

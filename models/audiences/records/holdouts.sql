@@ -1,5 +1,5 @@
 {#- Customers held out of an audience as its control group, appended by `tags audience export
-    --holdout` and removed by `tags audience release-holdout` (orchestration/exports.py). One row
+    --holdout` and removed by `tags audience release-holdout` (orchestration/audiences/exports.py). One row
     per audience and customer once merged (ReplacingMergeTree: an export records again the customers
     already held out). dbt creates, documents and tests the table; its rows survive every build. -#}
 {{ config(engine='ReplacingMergeTree()', order_by='(audience_key, customer_id)') }}

@@ -1,5 +1,5 @@
 {#- Catalog hygiene of every run, five figures a run, appended by the quality_report step after
-    publishing (orchestration/hygiene.py: it reads the query log and the published bitmaps). dbt
+    publishing (orchestration/quality/hygiene.py: it reads the query log and the published bitmaps). dbt
     creates, documents and tests the table (an incremental model selecting nothing), so its rows
     survive every build. -#}
 {{ config(order_by='(as_of, run_id, figure)') }}

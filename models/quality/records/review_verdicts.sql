@@ -1,5 +1,5 @@
 {#- Verdicts of people on sampled tags, appended by `tags quality review-import`
-    (orchestration/review.py). dbt creates, documents and tests the table (an incremental model
+    (orchestration/quality/review.py). dbt creates, documents and tests the table (an incremental model
     selecting nothing), so its rows survive every build. -#}
 {{ config(order_by='(reviewed_on, tag_key, customer_id)') }}
 
