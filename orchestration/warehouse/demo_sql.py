@@ -273,34 +273,35 @@ class DemoSql:
             ARRAY JOIN range({per_year}) AS c
             WHERE {self.u(salt + '_list', 'n')} < 0.7 AND {self.u(salt + '_reach', 'n', 'c')} < {reach} AND sent_at > signup_at"""
 
-    def email_events(self, lo: int, count: int, opens: bool) -> str:
-        rows = self._campaign_rows(lo, count, EMAILS_PER_YEAR, "email", 1.0)
-        if opens:
-            event_at = f"sent_at + toIntervalSecond(toUInt32({self.exponential('open_delay', 14400, 'n', 'c')}))"
-            condition = f"WHERE {self.u('opened', 'n', 'c')} < open_propensity AND {event_at} <= {self.end}"
-            event_type = "email_open"
-        else:
-            event_at, condition, event_type = "sent_at", "", "email_sent"
+    def _campaign_events(self, rows: str, prefix: str, channel: str, event_type: str, delay: str | None = None,
+                         happened: str = "") -> str:
+        """INSERT a campaign's sends (no delay), or the responses to them: `delay` seconds after the send, for the
+        sends where `happened`, up to the end of as_of."""
+        event_at, condition = "sent_at", ""
+        if delay is not None:
+            event_at = f"sent_at + toIntervalSecond(toUInt32({delay}))"
+            condition = f"WHERE {happened} AND {event_at} <= {self.end}"
         return f"""
         INSERT INTO raw.events (customer_id, event_at, event_type, channel, campaign_id, product_category, message_id, _load_id, _loaded_at)
-        SELECT customer_id, {event_at}, '{event_type}', 'email', concat('EM-', leftPad(toString(c), 3, '0')),
-               NULL, concat('EM-', toString(c), '-', customer_id), '{self.load_id}', {self.loaded_at}
+        SELECT customer_id, {event_at}, '{event_type}', {channel}, concat('{prefix}-', leftPad(toString(c), 3, '0')),
+               NULL, concat('{prefix}-', toString(c), '-', customer_id), '{self.load_id}', {self.loaded_at}
         FROM ({rows}) {condition}"""
+
+    def email_events(self, lo: int, count: int, opens: bool) -> str:
+        rows = self._campaign_rows(lo, count, EMAILS_PER_YEAR, "email", 1.0)
+        if not opens:
+            return self._campaign_events(rows, "EM", "'email'", "email_sent")
+        return self._campaign_events(rows, "EM", "'email'", "email_open", self.exponential('open_delay', 14400, 'n', 'c'),
+                                     f"{self.u('opened', 'n', 'c')} < open_propensity")
 
     def broadcast_events(self, lo: int, count: int, replies: bool) -> str:
         rows = self._campaign_rows(lo, count, BROADCASTS_PER_YEAR, "broadcast", 0.5)
-        if replies:
-            event_at = f"sent_at + toIntervalSecond(toUInt32({self.exponential('reply_delay', 3600, 'n', 'c')} * reply_delay_hours))"
-            condition = f"WHERE {self.u('replied', 'n', 'c')} < reply_propensity AND {event_at} <= {self.end}"
-            event_type = "message_reply"
-        else:
-            event_at, condition, event_type = "sent_at", "", "message_sent"
         channel = f"if({self.u('broadcast_channel', 'n')} < 0.6, 'whatsapp', 'sms')"
-        return f"""
-        INSERT INTO raw.events (customer_id, event_at, event_type, channel, campaign_id, product_category, message_id, _load_id, _loaded_at)
-        SELECT customer_id, {event_at}, '{event_type}', {channel}, concat('BC-', leftPad(toString(c), 3, '0')),
-               NULL, concat('BC-', toString(c), '-', customer_id), '{self.load_id}', {self.loaded_at}
-        FROM ({rows}) {condition}"""
+        if not replies:
+            return self._campaign_events(rows, "BC", channel, "message_sent")
+        return self._campaign_events(rows, "BC", channel, "message_reply",
+                                     f"{self.exponential('reply_delay', 3600, 'n', 'c')} * reply_delay_hours",
+                                     f"{self.u('replied', 'n', 'c')} < reply_propensity")
 
     def tickets(self, lo: int, count: int) -> str:
         u = self.u
