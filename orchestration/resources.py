@@ -6,10 +6,8 @@ import contextlib
 
 import dagster as dg
 from clickhouse_connect.driver.client import Client
-from dagster_dbt import DbtCliResource
 
-from orchestration import db, refresh_lock
-from orchestration.project import DBT_EXECUTABLE, PROJECT
+from orchestration import db, dbt_runner, refresh_lock
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -41,5 +39,4 @@ class RefreshLock(dg.ConfigurableResource):
 
 
 def resources() -> dict:
-    dbt = DbtCliResource(project_dir=PROJECT, dbt_executable=DBT_EXECUTABLE)
-    return {"dbt": dbt, "warehouse": WarehouseResource(), "refresh_lock": RefreshLock()}
+    return {"dbt": dbt_runner.resource(), "warehouse": WarehouseResource(), "refresh_lock": RefreshLock()}
