@@ -12,9 +12,13 @@ Freshness is a check on the published tags (after publishing: it warns, it canno
 import dagster as dg
 from dagster import AssetCheckExecutionContext
 
-from orchestration import freshness, quality
-from orchestration.assets import TAG_ASSETS, run_as_of, run_id_of
+from orchestration import catalog, catalog_sync, freshness, quality
+from orchestration.assets import run_id_of, tag_asset_key
+from orchestration.partitions import as_of_of
 from orchestration.resources import WarehouseResource
+
+# Every built tag's asset with its catalog row (read from the catalog file when the checks are defined).
+TAG_ASSETS = {tag_asset_key(r.tag_key): r for r in catalog_sync.built(catalog.load())}
 
 
 def _when_failed(row, check: str) -> str:
@@ -36,7 +40,7 @@ SPECS = [
 def tag_quality(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
     client = warehouse.client(context)
     rows = list(TAG_ASSETS.values())
-    as_of, run_id = run_as_of(context), run_id_of(context)
+    as_of, run_id = as_of_of(context), run_id_of(context)
     figures = quality.figures(client, run_id, as_of, rows)
     results = quality.validate(figures, rows, run_id)
     quality.record(client, run_id, as_of, results, figures)

@@ -180,9 +180,36 @@ def _quiet_driver_logs() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+def _refresh_days(as_of: list[str] | None, first: str, last: str) -> list[dt.date]:
+    """The days a refresh runs, oldest first: each --as-of, every day from --from to --to, or today."""
+    if as_of and (first or last):
+        _fail("give either --as-of (repeatable) or --from/--to, not both")
+    if first or last:
+        if not (first and last):
+            _fail("--from and --to go together: the first and the last day to run")
+        start, end = _as_of(first), _as_of(last)
+        if end < start:
+            _fail(f"--to {end} is before --from {start}")
+        days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+    else:
+        days = sorted({_as_of(value) for value in as_of or [""]})
+    from orchestration import partitions  # imports dagster: only the commands that run the job need it
+
+    for day in days:  # every day is a partition of the job, or nothing runs
+        try:
+            partitions.partition_key(day)
+        except ValueError as exc:
+            _fail(str(exc))
+    return days
+
+
 @app.command("refresh")
 def refresh_command(
-    as_of: AsOf = "",
+    as_of: Annotated[list[str] | None, typer.Option(
+        "--as-of", help="Date the run is computed as of, YYYY-MM-DD (default today); repeatable: the days run oldest "
+                        "first.")] = None,
+    first: Annotated[str, typer.Option("--from", help="With --to: run every day from this one, oldest first.")] = "",
+    last: Annotated[str, typer.Option("--to", help="With --from: the last day to run.")] = "",
     select: Annotated[list[str] | None, typer.Option(
         "--select", "-s", help="A tag key (that tag and the outputs) or a dbt selector; repeatable.")] = None,
     full: Annotated[bool, typer.Option(
@@ -191,28 +218,41 @@ def refresh_command(
         "--publish", help="Make a backfill (an as_of before the published one) what BI reads; without it a backfill "
                           "only joins the history.")] = False,
 ) -> None:
-    """Run the nightly job now: validate the catalog, build and test (dbt), check quality, publish to `tags`."""
-    day = _as_of(as_of)
+    """Run the nightly job now, one partition (day) after another: validate the catalog, build and test (dbt),
+    check quality, publish to `tags`. Each day is published before the next starts; a failed day stops the rest."""
+    days = _refresh_days(as_of, first, last)
     rows = _valid_catalog()
+    total = 0.0
     try:
         client = db.connect(on_retry=console.print)
-        # held from the catalog sync (it rewrites dbt files) to the end of the job
+        # held from the catalog sync (it rewrites dbt files) to the end of the last day's job
         with refresh_lock.held("tags refresh"):
-            for change in refresh.prepare(rows, day):
+            for change in refresh.prepare(rows, days[0]):
                 console.print(f"  catalog sync: {change}")
-            started = time.perf_counter()
-            console.print(f"nightly job as of {day}{', full rebuild' if full else ''} (in this process; dbt output follows)")
-            outcome = refresh.run(day, select, rows, full=full, make_current=make_current)
+            for n, day in enumerate(days):
+                started = time.perf_counter()
+                console.print(f"nightly job as of {day}{', full rebuild' if full else ''} (partition {n + 1} of "
+                              f"{len(days)}, in this process; dbt output follows)")
+                outcome = refresh.run(day, select, rows, full=full, make_current=make_current)
+                elapsed = time.perf_counter() - started
+                total += elapsed
+                _print_outcome(day, outcome, elapsed, days[n + 1:])
     except KNOWN_ERRORS as exc:
         _fail(str(exc))
-    elapsed = time.perf_counter() - started
+    _print_summary(days[-1], total, accounting.accounts(client))
+    _print_tags(client)
+
+
+def _print_outcome(day: dt.date, outcome: refresh.RefreshOutcome, elapsed: float, not_run: list[dt.date]) -> None:
+    """What one day's run did; a failed one ends the command (the days after it are not run)."""
     _print_checks(outcome)
     if not outcome.success:
         for failure in outcome.failures:
             console.print(f"  [red]failed[/] {failure}", soft_wrap=True)
         published = "run %s was published anyway" % outcome.run_id if outcome.published else \
             "nothing was published; `tags` still holds the last published run"
-        _fail(f"the refresh as of {day} failed ({elapsed:.1f} s); {published}")
+        skipped = f"; not run: {', '.join(map(str, not_run))}" if not_run else ""
+        _fail(f"the refresh as of {day} failed ({elapsed:.1f} s); {published}{skipped}")
     if outcome.backfill:
         console.print(f"published run {outcome.run_id} as of {day} into the history in {elapsed:.1f} s (a backfill: "
                       "BI still reads the later day; `--publish` makes it current)")
@@ -221,8 +261,6 @@ def refresh_command(
     if outcome.held:
         console.print(f"[yellow]held back[/] at their last published values (stale in tags.tag_catalog): "
                       f"{', '.join(outcome.held)}; their failed checks are above", soft_wrap=True)
-    _print_summary(day, elapsed, accounting.accounts(client))
-    _print_tags(client)
 
 
 def _print_checks(outcome: refresh.RefreshOutcome) -> None:
@@ -293,7 +331,7 @@ def _print_summary(day: dt.date, elapsed: float, accounts: list[accounting.Table
     console.print(
         "Where to look next:\n"
         f"  staging tables   database `staging` on {conn.describe()} (stg_<table>, stg_<table>_rejects)\n"
-        "  dbt docs         .venv/bin/dbt docs generate --profiles-dir . && .venv/bin/dbt docs serve --profiles-dir .\n"
+        "  dbt docs         .venv/bin/tags docs\n"
         "  SQL prompt       curl 'http://127.0.0.1:%d/?query=SELECT+count()+FROM+staging.stg_orders'" % conn.port
     )
     if not all(a.balanced for a in accounts):
