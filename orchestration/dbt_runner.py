@@ -51,13 +51,19 @@ def resource() -> DbtCliResource:
     return DbtCliResource(project_dir=PROJECT, dbt_executable=DBT_EXECUTABLE)
 
 
+def _node_name(unique_id: str) -> str:
+    """model.customer_tags.stg_orders -> stg_orders; a test's id ends with a hash after its name."""
+    parts = unique_id.split(".")
+    return parts[2] if len(parts) > 2 else unique_id
+
+
 def _failure(invocation: DbtCliInvocation) -> str:
     """What failed: the nodes run_results.json names as error or fail, else dbt's own error lines."""
     try:
         results = invocation.get_artifact("run_results.json")["results"]
     except (FileNotFoundError, KeyError, ValueError):
         results = []
-    failed = [f"{r['unique_id'].split('.')[-1]}: {r.get('message')}" for r in results if r.get("status") in ("error", "fail")]
+    failed = [f"{_node_name(r['unique_id'])}: {r.get('message')}" for r in results if r.get("status") in ("error", "fail")]
     if failed:
         return "; ".join(failed)
     error = invocation.get_error()
