@@ -11,14 +11,38 @@ from rich.table import Table
 
 from orchestration.relations import relation
 from orchestration import settings
-from orchestration.cli.common import AsOf, CommandError, as_of as parse_as_of, console, valid_catalog
+from orchestration.cli.common import CommandError, as_of as parse_as_of, console, valid_catalog
 from orchestration.dagster import refresh
 from orchestration.quality import accounting
 from orchestration.warehouse import db, refresh_lock
 
 
+def _refresh_days(as_of: list[str] | None, first: str, last: str) -> list[dt.date]:
+    """The days a refresh runs, oldest first: each --as-of, every day from --from to --to, or today."""
+    if as_of and (first or last):
+        raise CommandError("give either --as-of (repeatable) or --from/--to, not both")
+    if first or last:
+        if not (first and last):
+            raise CommandError("--from and --to go together: the first and the last day to run")
+        start, end = parse_as_of(first), parse_as_of(last)
+        if end < start:
+            raise CommandError(f"--to {end} is before --from {start}")
+        days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+    else:
+        days = sorted({parse_as_of(value) for value in as_of or [""]})
+    from orchestration.dagster import partitions  # imports dagster: only the commands that run the job need it
+
+    for day in days:  # every day is a partition of the job, or nothing runs (ValueError names the range)
+        partitions.partition_key(day)
+    return days
+
+
 def refresh_command(
-    as_of: AsOf = "",
+    as_of: Annotated[list[str] | None, typer.Option(
+        "--as-of", help="Date the run is computed as of, YYYY-MM-DD (default today); repeatable: the days run oldest "
+                        "first.")] = None,
+    first: Annotated[str, typer.Option("--from", help="With --to: run every day from this one, oldest first.")] = "",
+    last: Annotated[str, typer.Option("--to", help="With --from: the last day to run.")] = "",
     select: Annotated[list[str] | None, typer.Option(
         "--select", "-s", help="A tag key (that tag and the outputs) or a dbt selector; repeatable.")] = None,
     full: Annotated[bool, typer.Option(
@@ -27,25 +51,38 @@ def refresh_command(
         "--publish", help="Make a backfill (an as_of before the published one) what BI reads; without it a backfill "
                           "only joins the history.")] = False,
 ) -> None:
-    """Run the nightly job now: validate the catalog, build and test (dbt), check quality, publish to `tags`."""
-    day = parse_as_of(as_of)
+    """Run the nightly job now, one partition (day) after another: validate the catalog, build and test (dbt),
+    check quality, publish to `tags`. Each day is published before the next starts; a failed day stops the rest."""
+    days = _refresh_days(as_of, first, last)
     rows = valid_catalog()
+    total = 0.0
     client = db.connect(on_retry=console.print)
-    # held from the catalog sync (it rewrites dbt files) to the end of the job
+    # held from the catalog sync (it rewrites dbt files) to the end of the last day's job
     with refresh_lock.held("tags refresh"):
-        for change in refresh.prepare(rows, day):
+        for change in refresh.prepare(rows, days[0]):
             console.print(f"  catalog sync: {change}")
-        started = time.perf_counter()
-        console.print(f"nightly job as of {day}{', full rebuild' if full else ''} (in this process; dbt output follows)")
-        outcome = refresh.run(day, select, rows, full=full, make_current=make_current)
-    elapsed = time.perf_counter() - started
+        for n, day in enumerate(days):
+            started = time.perf_counter()
+            console.print(f"nightly job as of {day}{', full rebuild' if full else ''} (partition {n + 1} of "
+                          f"{len(days)}, in this process; dbt output follows)")
+            outcome = refresh.run(day, select, rows, full=full, make_current=make_current)
+            elapsed = time.perf_counter() - started
+            total += elapsed
+            _print_outcome(day, outcome, elapsed, days[n + 1:])
+    _print_summary(days[-1], total, accounting.accounts(client))
+    _print_tags(client)
+
+
+def _print_outcome(day: dt.date, outcome: refresh.RefreshOutcome, elapsed: float, not_run: list[dt.date]) -> None:
+    """What one day's run did; a failed one ends the command (the days after it are not run)."""
     _print_checks(outcome)
     if not outcome.success:
         for failure in outcome.failures:
             console.print(f"  [red]failed[/] {failure}", soft_wrap=True)
         published = "run %s was published anyway" % outcome.run_id if outcome.published else \
             "nothing was published; `tags` still holds the last published run"
-        raise CommandError(f"the refresh as of {day} failed ({elapsed:.1f} s); {published}")
+        skipped = f"; not run: {', '.join(map(str, not_run))}" if not_run else ""
+        raise CommandError(f"the refresh as of {day} failed ({elapsed:.1f} s); {published}{skipped}")
     if outcome.backfill:
         console.print(f"published run {outcome.run_id} as of {day} into the history in {elapsed:.1f} s (a backfill: "
                       "BI still reads the later day; `--publish` makes it current)")
@@ -54,8 +91,6 @@ def refresh_command(
     if outcome.held:
         console.print(f"[yellow]held back[/] at their last published values (stale in {relation('published_tag_catalog')}): "
                       f"{', '.join(outcome.held)}; their failed checks are above", soft_wrap=True)
-    _print_summary(day, elapsed, accounting.accounts(client))
-    _print_tags(client)
 
 
 def _print_checks(outcome: refresh.RefreshOutcome) -> None:
@@ -103,7 +138,7 @@ def _print_summary(day: dt.date, elapsed: float, accounts: list[accounting.Table
     console.print(
         "Where to look next:\n"
         f"  staging tables   database `staging` on {conn.describe()} (stg_<table>, stg_<table>_rejects)\n"
-        "  dbt docs         .venv/bin/dbt docs generate --profiles-dir . && .venv/bin/dbt docs serve --profiles-dir .\n"
+        "  dbt docs         .venv/bin/tags docs\n"
         f"  SQL prompt       curl 'http://127.0.0.1:%d/?query=SELECT+count()+FROM+{relation('stg_orders')}'" % conn.port
     )
     if not all(a.balanced for a in accounts):

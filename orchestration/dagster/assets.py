@@ -1,30 +1,28 @@
 """The nightly refresh as assets: every dbt model (staging, features, tags, outputs), then publishing.
 
 A run is identified by its Dagster run id (every row it writes to the tag store carries it) and
-computes as of its `as_of` run tag (default today). Publishing depends directly on every tag
+computes as of its partition, a day (partitions.py). Publishing depends directly on every tag
 model; the quality checks are dbt tests, asset checks on the tag assets (orchestration/quality/quality.py):
 a failed blocking check of a `hold_night` tag stops publishing (the published tags stay as they
-were), one of a `hold_tag` tag lets the night publish with that tag held (holds.py).
+were), one of a `hold_tag` tag lets the night publish with that tag held (holds.py). Everything
+here follows from the dbt manifest: loading it reads no catalog file.
 """
-
-import datetime as dt
 
 import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 
-from orchestration.relations import relation
-from orchestration import settings
 from orchestration.catalog import catalog, catalog_sync
 from orchestration.dagster import dbt_runner
+from orchestration.dagster.partitions import AS_OF_PARTITIONS, ONE_DAY_PER_RUN, as_of_of
 from orchestration.dagster.project import PROJECT
 from orchestration.dagster.resources import RefreshLock, WarehouseResource
 from orchestration.dagster.translator import TagTranslator
 from orchestration.publishing import holds, publish
 from orchestration.quality import hygiene, quality, report
+from orchestration.relations import relation
 from orchestration.warehouse import incremental
 
-AS_OF_TAG = "as_of"
 FULL_REFRESH_TAG = "full_refresh"  # "true": rebuild staging and features from scratch (`tags refresh --full`)
 MAKE_CURRENT_TAG = "make_current"  # "true": a backfill (an as_of before the current one) replaces what BI reads
 
@@ -32,11 +30,6 @@ MAKE_CURRENT_TAG = "make_current"  # "true": a backfill (an as_of before the cur
 def _op_context(context):
     """The op context behind an asset or asset-check context."""
     return getattr(context, "op_execution_context", context)
-
-
-def run_as_of(context) -> dt.date:
-    """The as_of of this run: its `as_of` tag, default today."""
-    return settings.parse_as_of(_op_context(context).run.tags.get(AS_OF_TAG))
 
 
 def run_id_of(context) -> str:
@@ -58,12 +51,13 @@ def check_catalog() -> list[catalog.CatalogRow]:
     return rows
 
 
-@dbt_assets(manifest=PROJECT.manifest_path, project=PROJECT, dagster_dbt_translator=TagTranslator())
+@dbt_assets(manifest=PROJECT.manifest_path, project=PROJECT, dagster_dbt_translator=TagTranslator(),
+            partitions_def=AS_OF_PARTITIONS, backfill_policy=ONE_DAY_PER_RUN)
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, refresh_lock: RefreshLock):
     check_catalog()
     publish.retention_days()  # a bad TAG_HISTORY_RETENTION_DAYS stops the run before anything is built
     client = warehouse.client(context)
-    args = ["build", "--vars", dbt_runner.dbt_vars(run_as_of(context), run_id_of(context))]
+    args = ["build", "--vars", dbt_runner.dbt_vars(as_of_of(context), run_id_of(context))]
     if _op_context(context).run.tags.get(FULL_REFRESH_TAG) == "true":
         args.append("--full-refresh")
     elif reasons := incremental.full_rebuild_reasons(client):
@@ -94,11 +88,15 @@ def failed_nodes(run_results: dict, manifest: dict) -> list[str]:
     return failed
 
 
-# Every built tag's asset, with its catalog row: publishing depends on each, the checks target each.
-TAG_ASSETS: dict[dg.AssetKey, catalog.CatalogRow] = {
-    get_asset_key_for_model([dbt_models], catalog_sync.model_name(r.tag_key)): r
-    for r in catalog_sync.built(catalog.load())
-}
+# Every built tag's asset: the models whose meta carries a tag_key (written by `tags catalog sync` from the
+# catalog into the generated YAML, so the manifest has them: no catalog file is read here). Publishing
+# depends on each, the checks target each.
+TAG_ASSETS: list[dg.AssetKey] = [spec.key for spec in dbt_models.specs if "tag_key" in spec.metadata]
+
+
+def tag_asset_key(tag_key: str) -> dg.AssetKey:
+    """The asset of a catalog tag's model."""
+    return get_asset_key_for_model([dbt_models], catalog_sync.model_name(tag_key))
 
 
 STORE_MODELS = (*publish.store_tables(), "customer_profile", "customer_index")  # profile: the view over profile_snapshots
@@ -106,6 +104,7 @@ STORE_MODELS = (*publish.store_tables(), "customer_profile", "customer_index")  
 
 @dg.asset(
     group_name="publish",
+    partitions_def=AS_OF_PARTITIONS, backfill_policy=ONE_DAY_PER_RUN,
     deps=[*TAG_ASSETS, *(get_asset_key_for_model([dbt_models], m) for m in STORE_MODELS)],
     description=f"Makes this run what BI reads in `tags` and `audiences`: one row in {relation('publish_log')} "
                 "switches every published view at once, the wide profile included; tags held back by a failed check "
@@ -113,7 +112,7 @@ STORE_MODELS = (*publish.store_tables(), "customer_profile", "customer_index")  
 )
 def published_tags(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
                    refresh_lock: RefreshLock) -> dg.MaterializeResult:
-    as_of, run_id, client = run_as_of(context), run_id_of(context), warehouse.client(context)
+    as_of, run_id, client = as_of_of(context), run_id_of(context), warehouse.client(context)
     held = holds.held_tags(client, run_id, catalog.load())
     if held:
         context.log.warning("holding back at their last published values: " + "; ".join(
@@ -132,14 +131,14 @@ def published_tags(context: AssetExecutionContext, dbt: DbtCliResource, warehous
         "days_dropped": ", ".join(done.days_dropped) or "none"})
 
 
-@dg.asset(group_name="quality", deps=[published_tags],
+@dg.asset(group_name="quality", deps=[published_tags], partitions_def=AS_OF_PARTITIONS, backfill_policy=ONE_DAY_PER_RUN,
           description=f"Catalog hygiene of the published run (kept in {relation('hygiene')}) and the HTML quality report "
                       "(reports/quality/index.html).")
 def quality_report(context: AssetExecutionContext, warehouse: WarehouseResource, refresh_lock: RefreshLock) -> dg.MaterializeResult:
-    client = warehouse.client(context)
+    client, as_of = warehouse.client(context), as_of_of(context)
     rows = catalog.load()
-    figures = hygiene.measure(client, rows, run_as_of(context))
-    hygiene.record(client, run_id_of(context), run_as_of(context), figures)
+    figures = hygiene.measure(client, rows, as_of)
+    hygiene.record(client, run_id_of(context), as_of, figures)
     path = report.write(client, rows, figures)
     return dg.MaterializeResult(metadata={
         "report": dg.MetadataValue.path(str(path)),

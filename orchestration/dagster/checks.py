@@ -11,7 +11,8 @@ from dagster_dbt import DbtCliResource, get_asset_key_for_model
 
 from orchestration.catalog import catalog
 from orchestration.dagster import dbt_runner
-from orchestration.dagster.assets import dbt_models, run_as_of, run_id_of
+from orchestration.dagster.assets import dbt_models, run_id_of
+from orchestration.dagster.partitions import as_of_of
 from orchestration.dagster.project import PROJECT
 from orchestration.dagster.resources import WarehouseResource
 from orchestration.quality import expectations, freshness
@@ -23,7 +24,7 @@ def published_freshness(context: AssetCheckExecutionContext, dbt: DbtCliResource
                         warehouse: WarehouseResource) -> dg.AssetCheckResult:
     published_at = freshness.published_at(warehouse.client(context), run_id_of(context))
     # exits non-zero when a source is stale; what it measured is in sources.json either way
-    invocation = dbt.cli(["source", "freshness", "--vars", dbt_runner.dbt_vars(run_as_of(context))],
+    invocation = dbt.cli(["source", "freshness", "--vars", dbt_runner.dbt_vars(as_of_of(context))],
                          manifest=PROJECT.manifest_path, raise_on_error=False).wait()
     try:
         figure = freshness.from_sources_json(invocation.get_artifact("sources.json"), published_at)
@@ -53,7 +54,7 @@ STORE_ASSETS = {name: get_asset_key_for_model([dbt_models], name) for name in ex
            for name, key in STORE_ASSETS.items()],
     name="tag_row_expectations", can_subset=True)
 def tag_row_expectations(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
-    outcome = expectations.validate_run(warehouse.client(context), run_id_of(context), run_as_of(context),
+    outcome = expectations.validate_run(warehouse.client(context), run_id_of(context), as_of_of(context),
                                         catalog.load())
     for name, key in STORE_ASSETS.items():
         if dg.AssetCheckKey(key, "expectations") not in context.selected_asset_check_keys:

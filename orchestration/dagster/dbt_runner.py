@@ -1,13 +1,24 @@
-"""Run dbt in-process on this project with the run's as_of."""
+"""Run dbt on this project the one way it is run everywhere: dagster-dbt's DbtCliResource (`dbt.cli(...)`).
+
+The nightly job's assets get the same resource (resources.py); the `tags` commands that parse, build
+or document the project outside a job use run() below. dagster-dbt is imported when dbt runs, so
+commands that never run dbt start quickly.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-
-from dbt.cli.main import dbtRunner, dbtRunnerResult
+from typing import TYPE_CHECKING
 
 from orchestration.settings import PROJECT_DIR
+
+if TYPE_CHECKING:
+    from dagster_dbt import DbtCliInvocation, DbtCliResource
+
+# Where the commands outside a job write manifest.json, run_results.json and the docs site: the
+# project's target/, which the Definitions read (a job's own dbt invocations get a directory each).
+TARGET_DIR = PROJECT_DIR / "target"
 
 
 class DbtFailed(RuntimeError):
@@ -31,19 +42,47 @@ def dbt_args(command: str, as_of: dt.date, select: list[str] | None = None, run_
     return args
 
 
-def run(command: str, as_of: dt.date, select: list[str] | None = None, run_id: str | None = None) -> dbtRunnerResult:
-    result = dbtRunner().invoke(dbt_args(command, as_of, select, run_id))
-    if not result.success:
-        failed = []
-        for node in getattr(result.result, "results", None) or []:
-            if str(node.status) in ("error", "fail"):
-                failed.append(f"{node.node.name}: {node.message}")
-        detail = "; ".join(failed) if failed else str(result.exception or "see the dbt output above")
-        raise DbtFailed(f"dbt {command} failed: {detail}")
-    return result
+def resource() -> DbtCliResource:
+    """The dbt resource of this project, with the dbt beside this Python (project.DBT_EXECUTABLE)."""
+    from dagster_dbt import DbtCliResource
+
+    from orchestration.dagster.project import DBT_EXECUTABLE, PROJECT
+
+    return DbtCliResource(project_dir=PROJECT, dbt_executable=DBT_EXECUTABLE)
+
+
+def _node_name(unique_id: str) -> str:
+    """model.customer_tags.stg_orders -> stg_orders; a test's id ends with a hash after its name."""
+    parts = unique_id.split(".")
+    return parts[2] if len(parts) > 2 else unique_id
+
+
+def _failure(invocation: DbtCliInvocation) -> str:
+    """What failed: the nodes run_results.json names as error or fail, else dbt's own error lines."""
+    try:
+        results = invocation.get_artifact("run_results.json")["results"]
+    except (FileNotFoundError, KeyError, ValueError):
+        results = []
+    failed = [f"{_node_name(r['unique_id'])}: {r.get('message')}" for r in results if r.get("status") in ("error", "fail")]
+    if failed:
+        return "; ".join(failed)
+    error = invocation.get_error()
+    return " ".join(str(error).split()) if error else "see the dbt output above"
+
+
+def run(command: str, as_of: dt.date, select: list[str] | None = None, run_id: str | None = None) -> DbtCliInvocation:
+    """Run one dbt command to its end, its log lines printed as they come; DbtFailed names what failed."""
+    TARGET_DIR.mkdir(exist_ok=True)
+    stale = TARGET_DIR / "run_results.json"  # a failed parse writes none: never report an earlier command's
+    stale.unlink(missing_ok=True)
+    invocation = resource().cli(dbt_args(command, as_of, select, run_id), raise_on_error=False, target_path=TARGET_DIR)
+    invocation.wait()
+    if not invocation.is_successful():
+        raise DbtFailed(f"dbt {command} failed: {_failure(invocation)}")
+    return invocation
 
 
 def serve_docs(port: int) -> None:
     """Serve target/ (dbt docs serve) on loopback until interrupted."""
-    dbtRunner().invoke(["docs", "serve", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-                        "--port", str(port), "--host", "127.0.0.1", "--no-browser"])
+    resource().cli(["docs", "serve", "--port", str(port), "--host", "127.0.0.1", "--no-browser"],
+                   raise_on_error=False, target_path=TARGET_DIR).wait()

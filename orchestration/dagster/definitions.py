@@ -17,4 +17,7 @@ defs = dg.Definitions(
     jobs=[job],
     schedules=[nightly_schedule(job)],
     resources=resources(),
+    # Every run in one process, also those of the implicit asset job (materializing or backfilling assets from
+    # the UI): the refresh lock (a resource) is held from the first step to the last.
+    executor=dg.in_process_executor,
 )

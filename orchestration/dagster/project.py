@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
-from dagster_dbt import DbtProject
+from dagster_dbt import DagsterDbtProjectPreparer, DbtProject
 
 from orchestration.settings import PROJECT_DIR
 
-# The dbt installed beside this Python, also when the virtualenv is not activated (`dagster dev`
-# parses the project with the `dbt` it finds on PATH).
+# The dbt installed beside this Python, named explicitly wherever dbt runs, so it is found also when the
+# virtualenv is not activated (dagster-dbt's default is whichever `dbt` is first on PATH).
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
-os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
+
+class _Preparer(DagsterDbtProjectPreparer):
+    """dagster-dbt's preparer (dbt parse under `dagster dev`), running DBT_EXECUTABLE."""
+
+    def prepare(self, project: DbtProject) -> None:
+        from dagster_dbt import DbtCliResource
+
+        DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE).cli(
+            ["parse", "--quiet"], target_path=project.target_path).wait()
+
 
 PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
-# `dagster dev` parses the project itself; elsewhere `make setup` has written target/manifest.json.
-PROJECT.prepare_if_dev()
+# `dagster dev` parses the project itself (what PROJECT.prepare_if_dev() does, with DBT_EXECUTABLE: DbtProject
+# takes no preparer); elsewhere `make setup` or `tags refresh` has written target/manifest.json.
+_Preparer().prepare_if_dev(PROJECT)

@@ -68,8 +68,9 @@ def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow]
     import dagster as dg
     from dagster_dbt import build_dbt_asset_selection
 
-    from orchestration.dagster.assets import AS_OF_TAG, FULL_REFRESH_TAG, MAKE_CURRENT_TAG, dbt_models
+    from orchestration.dagster.assets import FULL_REFRESH_TAG, MAKE_CURRENT_TAG, dbt_models
     from orchestration.dagster.definitions import defs
+    from orchestration.dagster.partitions import partition_key
     from orchestration.dagster.schedules import JOB_NAME
 
     job = defs.resolve_job_def(JOB_NAME)
@@ -83,8 +84,8 @@ def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow]
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # dbt prints the progress
     for name in ("dagster", "dagster.builtin"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    result = job.execute_in_process(run_config=quiet, instance=instance, tags={AS_OF_TAG: as_of.isoformat(), FULL_REFRESH_TAG: str(full).lower(),
-                                                                                   MAKE_CURRENT_TAG: str(make_current).lower()},
+    result = job.execute_in_process(run_config=quiet, instance=instance, partition_key=partition_key(as_of),
+                                    tags={FULL_REFRESH_TAG: str(full).lower(), MAKE_CURRENT_TAG: str(make_current).lower()},
                                     asset_selection=asset_selection, raise_on_error=False)
     failures, checks, published, backfill, held = [], [], False, False, []
     for event in result.all_events:

@@ -6,9 +6,8 @@ import contextlib
 
 import dagster as dg
 from clickhouse_connect.driver.client import Client
-from dagster_dbt import DbtCliResource
 
-from orchestration.dagster.project import DBT_EXECUTABLE, PROJECT
+from orchestration.dagster import dbt_runner
 from orchestration.warehouse import db, refresh_lock
 
 
@@ -41,5 +40,4 @@ class RefreshLock(dg.ConfigurableResource):
 
 
 def resources() -> dict:
-    dbt = DbtCliResource(project_dir=PROJECT, dbt_executable=DBT_EXECUTABLE)
-    return {"dbt": dbt, "warehouse": WarehouseResource(), "refresh_lock": RefreshLock()}
+    return {"dbt": dbt_runner.resource(), "warehouse": WarehouseResource(), "refresh_lock": RefreshLock()}

@@ -1,4 +1,10 @@
-"""The nightly schedule: NIGHTLY_CRON (default 02:00 every day) in NIGHTLY_TIMEZONE (default UTC)."""
+"""The nightly schedule: NIGHTLY_CRON (default 02:00 every day) in NIGHTLY_TIMEZONE (default UTC).
+
+Each tick runs the partition of the day it is scheduled on (the partitions include the current day,
+partitions.py), so the night's run computes as of that day. Written as a schedule of its own rather
+than build_schedule_from_partitioned_job, which takes no cron for a time-partitioned job (only the
+hour and minute of the partitions' own cadence) and would make NIGHTLY_CRON a fixed 02:00.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import os
 
 import dagster as dg
 
-from orchestration.dagster.assets import AS_OF_TAG
+from orchestration.dagster.partitions import AS_OF_PARTITIONS, KEY_FORMAT, timezone
 
 JOB_NAME = "nightly_refresh"
 
@@ -14,16 +20,18 @@ JOB_NAME = "nightly_refresh"
 def nightly_job() -> dg.UnresolvedAssetJobDefinition:
     # In one process, so the refresh lock (a resource) is held from the first step to the last.
     return dg.define_asset_job(JOB_NAME, selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor,
-                               description="Staging, features, every catalog tag, outputs, quality checks, publish.")
+                               description="Staging, features, every catalog tag, outputs, quality checks, publish: "
+                                           "as of its partition's day (partitioned like its assets).")
 
 
 def nightly_schedule(job) -> dg.ScheduleDefinition:
-    @dg.schedule(job=job, cron_schedule=os.environ.get("NIGHTLY_CRON", "0 2 * * *"),
-                 execution_timezone=os.environ.get("NIGHTLY_TIMEZONE", "UTC"),
+    @dg.schedule(job=job, cron_schedule=os.environ.get("NIGHTLY_CRON", "0 2 * * *"), execution_timezone=timezone(),
                  default_status=dg.DefaultScheduleStatus.RUNNING)
-    def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        # the night's run computes as of the day it is scheduled on
-        day = context.scheduled_execution_time.date().isoformat()
-        return dg.RunRequest(run_key=day, tags={AS_OF_TAG: day})
+    def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        # the night's run computes as of the day it is scheduled on (in NIGHTLY_TIMEZONE, the partitions' too)
+        key = context.scheduled_execution_time.strftime(KEY_FORMAT)
+        if not AS_OF_PARTITIONS.has_partition_key(key):
+            return dg.SkipReason(f"{key} is before the first partition, {AS_OF_PARTITIONS.get_first_partition_key()}")
+        return dg.RunRequest(run_key=key, partition_key=key)
 
     return nightly

@@ -61,7 +61,7 @@ def rows(client, sql: str, **parameters) -> list[tuple]:
 def test_the_nightly_job_runs_the_blocking_check_before_publishing_and_it_passes(demo_night):
     import dagster as dg
 
-    from orchestration.definitions import defs
+    from orchestration.dagster.definitions import defs
 
     found = {c.asset: c for c in demo_night.checks if c.check == "expectations"}
     assert set(found) == {"tag_store/tag_snapshots", "tag_store/profile_snapshots"}
@@ -178,8 +178,8 @@ def test_a_run_whose_rows_fail_an_expectation_publishes_nothing(demo_night, clie
     import dagster as dg
 
     from orchestration.dagster.assets import AS_OF_TAG
-    from orchestration.definitions import defs
-    from orchestration.schedules import JOB_NAME
+    from orchestration.dagster.definitions import defs
+    from orchestration.dagster.schedules import JOB_NAME
 
     day, run_id = AS_OF + dt.timedelta(days=1), str(uuid.uuid4())
     published = rows(client, "SELECT run_id, as_of FROM tag_store.publish_log ORDER BY published_at")

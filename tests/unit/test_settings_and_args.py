@@ -93,3 +93,33 @@ def test_retention_must_be_whole_days(monkeypatch, value):
 def test_dbt_args_carry_the_run_id_when_given():
     args = dbt_runner.dbt_args("build", dt.date(2026, 11, 23), run_id="20261123-020000-abc")
     assert json.loads(args[args.index("--vars") + 1]) == {"as_of": "2026-11-23", "run_id": "20261123-020000-abc"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--from", "2026-11-25", "--to", "2026-11-23"], "--to 2026-11-23 is before --from 2026-11-25"),
+    (["--from", "2026-11-23"], "--from and --to go together"),
+    (["--as-of", "2026-11-23", "--to", "2026-11-25"], "give either --as-of (repeatable) or --from/--to, not both"),
+    (["--as-of", "2026-11-23", "--as-of", "2024-06-01"], "as_of 2024-06-01 is not a partition of the nightly job: "
+                                                          "they run from 2025-01-01 (TAGS_FIRST_AS_OF)"),
+])
+def test_refresh_days_are_checked_before_anything_runs(args, message, monkeypatch):
+    from typer.testing import CliRunner
+
+    from orchestration import cli
+
+    monkeypatch.delenv("TAGS_FIRST_AS_OF", raising=False)
+    result = CliRunner().invoke(cli.app, ["refresh", *args])
+    assert result.exit_code == 1, result.output
+    assert message in " ".join(result.output.split())
+
+
+def test_the_nightly_schedule_runs_the_partition_of_its_day():
+    import dagster as dg
+
+    from orchestration.dagster.definitions import defs
+
+    schedule = defs.resolve_schedule_def("nightly")
+    night = dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.timezone.utc)
+    requests = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=night,
+                                                                repository_def=defs.get_repository_def())).run_requests
+    assert [(r.partition_key, r.run_key) for r in requests] == [("2026-11-24", "2026-11-24")]

@@ -1,0 +1,55 @@
+"""The nightly job's partitions: one per as_of day.
+
+A run of the job is one partition, its key the as_of (YYYY-MM-DD); every asset reads it once with
+as_of_of(context). The partitions run from TAGS_FIRST_AS_OF (default 2025-01-01) to the current day in
+NIGHTLY_TIMEZONE (the day a night's run computes as of, schedules.py). The default first day is
+before every date the demo and the tests use and more than the history keeps
+(TAG_HISTORY_RETENTION_DAYS, 400 days by default), so any day BI can still read can be backfilled;
+set TAGS_FIRST_AS_OF to the first day of your data to keep the list short.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import dagster as dg
+
+FIRST_AS_OF_VARIABLE = "TAGS_FIRST_AS_OF"
+DEFAULT_FIRST_AS_OF = "2025-01-01"
+KEY_FORMAT = "%Y-%m-%d"  # the key is the as_of as dbt and the `tags` commands write it
+
+
+def first_as_of() -> dt.date:
+    value = os.environ.get(FIRST_AS_OF_VARIABLE, DEFAULT_FIRST_AS_OF)
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{FIRST_AS_OF_VARIABLE} must be a date written YYYY-MM-DD, got {value!r}") from None
+
+
+def timezone() -> str:
+    return os.environ.get("NIGHTLY_TIMEZONE", "UTC")
+
+
+# end_offset=1: today's partition exists from midnight on, as the night's run computes as of the day it runs.
+AS_OF_PARTITIONS = dg.DailyPartitionsDefinition(start_date=first_as_of().isoformat(), fmt=KEY_FORMAT,
+                                                timezone=timezone(), end_offset=1)
+# One partition per run: a run's id is what its rows in the tag store carry and what publishing makes visible.
+ONE_DAY_PER_RUN = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
+
+
+def as_of_of(context) -> dt.date:
+    """The as_of of the running asset or check: its partition key."""
+    context = getattr(context, "op_execution_context", context)
+    return dt.datetime.strptime(context.partition_key, KEY_FORMAT).date()
+
+
+def partition_key(as_of: dt.date) -> str:
+    """The partition of as_of, or ValueError naming the partitions there are."""
+    key = as_of.strftime(KEY_FORMAT)
+    last = AS_OF_PARTITIONS.get_last_partition_key()
+    if not AS_OF_PARTITIONS.has_partition_key(key):
+        raise ValueError(f"as_of {key} is not a partition of the nightly job: they run from {first_as_of()} "
+                         f"({FIRST_AS_OF_VARIABLE}) to {last} (today in NIGHTLY_TIMEZONE {timezone()})")
+    return key
