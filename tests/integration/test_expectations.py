@@ -177,8 +177,8 @@ def test_a_run_whose_rows_fail_an_expectation_publishes_nothing(demo_night, clie
 
     import dagster as dg
 
-    from orchestration.dagster.assets import AS_OF_TAG
     from orchestration.dagster.definitions import defs
+    from orchestration.dagster.partitions import partition_key
     from orchestration.dagster.schedules import JOB_NAME
 
     day, run_id = AS_OF + dt.timedelta(days=1), str(uuid.uuid4())
@@ -188,7 +188,7 @@ def test_a_run_whose_rows_fail_an_expectation_publishes_nothing(demo_night, clie
                    "SELECT %(r)s, %(a)s, 'category_focus', 'martian_goods', min(customer_id) FROM features.customer_features "
                    "WHERE top_category_share < 0.5", parameters={"r": run_id, "a": day})
     result = defs.resolve_job_def(JOB_NAME).execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), run_id=run_id, tags={AS_OF_TAG: day.isoformat()}, raise_on_error=False)
+        instance=dg.DagsterInstance.ephemeral(), run_id=run_id, partition_key=partition_key(day), raise_on_error=False)
     checks = {e.event_specific_data.asset_key.to_user_string(): e.event_specific_data for e in result.all_events
               if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
               and e.event_specific_data.check_name == "expectations"}
