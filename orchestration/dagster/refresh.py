@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from orchestration import relations
 from orchestration.catalog import catalog, catalog_sync
 from orchestration.dagster import dbt_runner
+from orchestration.settings import PROJECT_DIR
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,22 @@ def selectors(select: list[str] | None, rows: list[catalog.CatalogRow]) -> list[
 
 
 def prepare(rows: list[catalog.CatalogRow], as_of: dt.date) -> list[str]:
-    """Sync the generated files; re-parse the dbt project when they changed. Returns the changes."""
+    """Sync the generated files; re-parse the dbt project when they changed, or when any project file is newer
+    than the manifest (the tag models build from the meta it holds). Returns the changes."""
     changes = catalog_sync.sync(rows)
-    if changes:
+    if changes or _manifest_is_stale():
         dbt_runner.run("parse", as_of)
         relations.reload()
     return changes
+
+
+def _manifest_is_stale() -> bool:
+    if not relations.MANIFEST.exists():
+        return True
+    parsed = relations.MANIFEST.stat().st_mtime
+    project = [PROJECT_DIR / "dbt_project.yml", *(p for folder in ("models", "macros", "seeds")
+                                                 for p in (PROJECT_DIR / folder).rglob("*") if p.is_file())]
+    return any(path.stat().st_mtime > parsed for path in project)
 
 
 def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow], full: bool = False,

@@ -144,14 +144,17 @@ def test_a_rule_change_that_halves_a_tag_fails_its_blocking_check_and_holds_that
     before = members_of(client, "vip_diamond")
     # vip_diamond blocks on stability: raise its threshold to the members' median lifetime spend
     median = rows(client, "SELECT median(spend_total) FROM features.customer_features WHERE spend_total > 20000")[0][0]
-    client.command(f"ALTER TABLE catalog.tag_catalog UPDATE params = 'min_spend_total={median:.2f}' "
-                   "WHERE tag_key = 'vip_diamond'", settings={"mutations_sync": 1})
+    shipped = catalog.CATALOG_FILE.read_text()
+    changed = shipped.replace(",min_spend_total=20000,", f",min_spend_total={median:.2f},")
+    assert changed != shipped
     try:
-        # compared with the first night; the seed is not reloaded, so the changed rule stands
+        # the catalog edited as a person would (the tag model's meta follows it): compared with the first night
+        catalog.CATALOG_FILE.write_text(changed)
+        refresh.prepare(catalog.load(), DAY_2)
         outcome = run(DAY_2, ["tag_vip_diamond+", "accuracy_sample_features+"])
     finally:
-        client.command("ALTER TABLE catalog.tag_catalog UPDATE params = 'min_spend_total=20000' "
-                       "WHERE tag_key = 'vip_diamond'", settings={"mutations_sync": 1})
+        catalog.CATALOG_FILE.write_text(shipped)
+        refresh.prepare(catalog.load(), DAY_2)
     # when_blocked = hold_tag: the tag keeps its published members, the run publishes the rest
     assert outcome.success and outcome.published and outcome.held == ["vip_diamond"], outcome.failures
     failed = [c for c in outcome.checks if not c.passed and c.asset != "published_tags"]  # freshness: old demo data
