@@ -161,6 +161,17 @@ def plot(r, path: Path) -> None:
     figure.write_html(path, include_plotlyjs="cdn")
 
 
+KEPT_SECTIONS = ("## Quality step",)  # written by other scripts (bench/quality_step.py): a new run keeps them
+
+
 def write(r, markdown_path: Path, plot_path: Path) -> None:
-    markdown_path.write_text(markdown(r))
+    kept = ""
+    if markdown_path.exists():
+        old = markdown_path.read_text()
+        for heading in KEPT_SECTIONS:
+            if heading in old:
+                section = old[old.index(heading):]
+                following = section.find("\n## ", 1)
+                kept += "\n" + (section if following < 0 else section[:following + 1]).rstrip() + "\n"
+    markdown_path.write_text(markdown(r) + kept)
     plot(r, plot_path)
