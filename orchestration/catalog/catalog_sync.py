@@ -161,34 +161,16 @@ def _all_tags_sql(tags: list[catalog.CatalogRow]) -> str:
             "{{ config(materialized='view') }}\n\n" + "\nunion all\n".join(selects) + "\n")
 
 
-def profile_column(r: catalog.CatalogRow) -> str:
-    """The profile column of one tag: a flag is 0/1, a label its text ('' = none), a number Nullable(Float64)."""
-    if r.value_type == "flag":
-        return f"toUInt8(countIf(tag_key = '{r.tag_key}') > 0) as {r.tag_key}"
-    if r.value_type == "number":
-        return f"toFloat64OrNull(anyIf(tag_value, tag_key = '{r.tag_key}')) as {r.tag_key}"
-    return f"anyIf(tag_value, tag_key = '{r.tag_key}') as {r.tag_key}"
-
-
 def _profile_snapshots_sql(tags: list[catalog.CatalogRow]) -> str:
-    columns = "".join(f",\n        {profile_column(r)}" for r in tags)
-    # Nullable so that a column added by a later catalog reads NULL (not computed) on the rows of earlier runs.
-    picked = "".join(f",\n    toNullable(pivot.{r.tag_key}) as {r.tag_key}" for r in tags)
+    kinds = ",\n".join(f"    '{r.tag_key}': '{r.value_type}'" for r in tags)
     return (
         f"{HEADER}"
         "-- Every run's wide profile (one row per customer, one column per active tag) in the tag store, carrying\n"
         "-- the run's id: tags.customer_profile shows the published run's rows, so it switches with the rest.\n"
         "-- A new tag adds its column (on_schema_change); publishing drops the columns no tag needs any more.\n"
+        "-- The pivot is macros/tags/profile_pivot.sql; this file only lists the tags.\n"
         "{{ config(partition_by='as_of', order_by='(as_of, run_id, customer_id)', on_schema_change='append_new_columns') }}\n\n"
-        "with pivot as (\n"
-        f"    select\n        customer_id{columns}\n"
-        "    from {{ ref('all_tags') }}\n"
-        "    group by customer_id\n"
-        ")\n\n"
-        "-- customers without any tag keep the defaults: 0 for flags, '' for labels, NULL for numbers\n"
-        f"select\n    {{{{ run_id() }}}} as run_id,\n    features.as_of as as_of,\n    features.customer_id as customer_id{picked}\n"
-        "from {{ ref('customer_features') }} as features\n"
-        "left join pivot on pivot.customer_id = features.customer_id\n"
+        "{{ profile_pivot({\n" + kinds + "\n}) }}\n"
     )
 
 

@@ -77,3 +77,11 @@ def test_catalog_tag_refuses_a_key_missing_from_the_catalog_and_a_sql_tag(seeded
 def test_score_tag_names_a_missing_weight():
     message = compile_error("{{ score_tag({'tag_key': 'value_score', 'params': {'w_recency': 1}}, 'features') }}")
     assert "tag_catalog row 'value_score', column params: score param w_frequency is missing" in message
+
+
+def test_profile_pivot_types_each_column_by_its_value_type():
+    sql = " ".join(compile_inline("{{ profile_pivot({'vip': 'flag', 'value_score': 'number', 'country': 'label'}) }}").split())
+    assert "toUInt8(countIf(tag_key = 'vip') > 0) as vip" in sql
+    assert "toFloat64OrNull(anyIf(tag_value, tag_key = 'value_score')) as value_score" in sql
+    assert "anyIf(tag_value, tag_key = 'country') as country" in sql
+    assert "toNullable(pivot.country) as country" in sql and "left join pivot" in sql
