@@ -140,7 +140,7 @@ SELECT
         '') AS left_out{', ' + contact if contact else ''}
 FROM members
 LEFT JOIN consent ON consent.customer_id = members.customer_id
-LEFT JOIN staging.stg_customers AS customers ON customers.customer_id = members.customer_id
+LEFT JOIN {relation('stg_customers')} AS customers ON customers.customer_id = members.customer_id
 SETTINGS join_use_nulls = 1
 """
 
