@@ -90,13 +90,8 @@ def failed_nodes(run_results: dict, manifest: dict) -> list[str]:
 
 # Every built tag's asset: the models whose meta carries a tag_key (written by `tags catalog sync` from the
 # catalog into the generated YAML, so the manifest has them: no catalog file is read here). Publishing
-# depends on each, the checks target each.
+# depends on each; the quality checks (dbt tests) are attached to each (translator.py).
 TAG_ASSETS: list[dg.AssetKey] = [spec.key for spec in dbt_models.specs if "tag_key" in spec.metadata]
-
-
-def tag_asset_key(tag_key: str) -> dg.AssetKey:
-    """The asset of a catalog tag's model."""
-    return get_asset_key_for_model([dbt_models], catalog_sync.model_name(tag_key))
 
 
 STORE_MODELS = (*publish.store_tables(), "customer_profile", "customer_index")  # profile: the view over profile_snapshots

@@ -22,7 +22,9 @@ def partition_keys() -> dict[str, str]:
 def full_rebuild_reasons(client) -> list[str]:
     """Why this run cannot be incremental: a table partitioned otherwise than its model says. Empty when
     an incremental run is sound."""
+    expected = partition_keys()
     keys = dict(client.query("SELECT concat(database, '.', name), partition_key FROM system.tables "
-                             "WHERE database IN ('staging', 'features')").result_rows)
-    return [f"{table} is not partitioned by {key}" for table, key in partition_keys().items()
+                             "WHERE concat(database, '.', name) IN %(tables)s",
+                             parameters={"tables": list(expected) or [""]}).result_rows)
+    return [f"{table} is not partitioned by {key}" for table, key in expected.items()
             if table in keys and keys[table] not in (key, f"({key})")]
