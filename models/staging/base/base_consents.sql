@@ -16,7 +16,7 @@ checked as (
         {{ reject_reason([
             ("channel not in ('email', 'sms', 'whatsapp', 'push')", 'unknown channel'),
             ("updated_at >= " ~ as_of_end(), 'updated_at is after as_of'),
-            ("customer_id not in (select customer_id from known_customers)", 'unknown customer_id'),
+            ("not " ~ is_known('customer_id', 'known_customers'), 'unknown customer_id'),
         ]) }} as invalid_reason
     from source
 )

@@ -15,7 +15,7 @@ with source as (
         {{ partitions_to_recheck('toYYYYMMDD(_loaded_at)', [
             "reject_reason = '' and event_at >= " ~ as_of_end(),
             "reject_reason = 'event_at is after as_of' and event_at < " ~ as_of_end(),
-            "reject_reason = 'unknown customer_id' and customer_id in (select customer_id from " ~ source('raw', 'customers') ~ ")",
+            "reject_reason = 'unknown customer_id' and " ~ is_known('customer_id', source('raw', 'customers')),
         ]) }}
     )
     {%- endif %}
@@ -31,7 +31,7 @@ select
         ("event_type not in ('page_view', 'pricing_page_view', 'add_to_cart', 'email_sent', 'email_open', 'message_sent', 'message_reply', 'enquiry')", 'unknown event_type'),
         ("event_type in ('message_sent', 'message_reply') and message_id is null", 'message_id is missing'),
         ("event_at >= " ~ as_of_end(), 'event_at is after as_of'),
-        ("customer_id not in (select customer_id from known_customers)", 'unknown customer_id'),
+        ("not " ~ is_known('customer_id', 'known_customers'), 'unknown customer_id'),
     ]) }} as reject_reason,
     now64(3) as _staged_at
 from source

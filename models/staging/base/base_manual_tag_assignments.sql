@@ -15,6 +15,6 @@ select
         ("tag_key = ''", 'tag_key is empty'),
         ("action not in ('add', 'remove')", 'unknown action'),
         ("assigned_at >= " ~ as_of_end(), 'assigned_at is after as_of'),
-        ("customer_id not in (select customer_id from known_customers)", 'unknown customer_id'),
+        ("not " ~ is_known('customer_id', 'known_customers'), 'unknown customer_id'),
     ]) }} as reject_reason
 from source

@@ -13,8 +13,8 @@ with source as (
         {{ changed_partitions(source('raw', 'order_items'), 'toYYYYMMDD(_loaded_at)') }}
         union distinct
         {{ partitions_to_recheck('toYYYYMMDD(_loaded_at)', [
-            "reject_reason = 'unknown order_id' and order_id in (select order_id from " ~ source('raw', 'orders') ~ ")",
-            "reject_reason = 'unknown product_id' and product_id in (select product_id from " ~ source('raw', 'products') ~ ")",
+            "reject_reason = 'unknown order_id' and " ~ is_known('order_id', source('raw', 'orders')),
+            "reject_reason = 'unknown product_id' and " ~ is_known('product_id', source('raw', 'products')),
         ]) }}
     )
     {%- endif %}
@@ -34,8 +34,8 @@ select
         ("quantity <= 0", 'quantity is not positive'),
         ("unit_price is null", 'unit_price is null'),
         ("unit_price < 0", 'unit_price is negative'),
-        ("order_id not in (select order_id from known_orders)", 'unknown order_id'),
-        ("product_id not in (select product_id from known_products)", 'unknown product_id'),
+        ("not " ~ is_known('order_id', 'known_orders'), 'unknown order_id'),
+        ("not " ~ is_known('product_id', 'known_products'), 'unknown product_id'),
     ]) }} as reject_reason,
     now64(3) as _staged_at
 from source

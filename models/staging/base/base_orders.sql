@@ -18,7 +18,7 @@ with source as (
                 {{ partitions_to_recheck('toYYYYMM(ordered_at)', [
                     "reject_reason = '' and ordered_at >= " ~ as_of_end(),
                     "reject_reason = 'ordered_at is after as_of' and ordered_at < " ~ as_of_end(),
-                    "reject_reason = 'unknown customer_id' and customer_id in (select customer_id from " ~ source('raw', 'customers') ~ ")",
+                    "reject_reason = 'unknown customer_id' and " ~ is_known('customer_id', source('raw', 'customers')),
                 ]) }}
             )
         )
@@ -39,7 +39,7 @@ checked as (
             ("amount is null", 'amount is null'),
             ("amount < 0", 'amount is negative'),
             ("ordered_at >= " ~ as_of_end(), 'ordered_at is after as_of'),
-            ("customer_id not in (select customer_id from known_customers)", 'unknown customer_id'),
+            ("not " ~ is_known('customer_id', 'known_customers'), 'unknown customer_id'),
         ]) }} as invalid_reason
     from source
 )

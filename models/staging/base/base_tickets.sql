@@ -16,7 +16,7 @@ checked as (
             ("kind not in ('complaint', 'question', 'urgent')", 'unknown kind'),
             ("opened_at >= " ~ as_of_end(), 'opened_at is after as_of'),
             ("resolved_at < opened_at", 'resolved_at is before opened_at'),
-            ("customer_id not in (select customer_id from known_customers)", 'unknown customer_id'),
+            ("not " ~ is_known('customer_id', 'known_customers'), 'unknown customer_id'),
         ]) }} as invalid_reason
     from source
 )
