@@ -149,7 +149,7 @@ def _snapshots_sql(audiences: list[Audience], types: dict[str, str]) -> str:
         f"{HEADER}"
         "-- Every run's audiences as bitmaps over customer_index, computed from the run's tag bitmaps; audiences\n"
         "-- whose expires_on is before as_of are not built. The views in `audiences` read the published runs.\n"
-        "{{ config(order_by='(as_of, run_id, audience_key)', partition_by='as_of') }}\n"
+        "{{ config(order_by='(as_of, run_id, audience_key)', partition_by='as_of', settings={'index_granularity': 16}) }}\n"
         "{%- set tag_bitmaps -%}\n"
         "(select tag_key, tag_value, members from {{ ref('tag_bitmap_snapshots') }} where run_id = {{ run_id() }})\n"
         "{%- endset -%}\n"
