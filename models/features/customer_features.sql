@@ -29,10 +29,8 @@ order_features as (
 ),
 
 category_totals as (
-    select customer_id, category, sum(items) as items, sum(orders) as orders
-    from {{ ref('int_customer_daily_categories') }}
-    where order_day <= {{ as_of() }}
-    group by customer_id, category
+    select customer_id, category, items, orders
+    from {{ ref('int_customer_categories') }}
 ),
 
 category_features as (

@@ -21,7 +21,7 @@ from tests.integration.known import AS_OF
 CUSTOMERS = 10_000
 COMPARED_TABLES = [
     "staging.base_orders", "staging.base_order_items", "staging.base_events",
-    "features.int_customer_daily_orders", "features.int_customer_daily_categories",
+    "features.int_customer_daily_orders", "features.int_customer_categories",
     "features.int_customer_daily_events", "features.int_customer_messages", "features.customer_features",
     "tags.customer_tags", "tags.tag_bitmaps", "tags.customer_profile", "tags.all_customers",
     "audiences.audience_bitmaps",
