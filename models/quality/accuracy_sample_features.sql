@@ -49,8 +49,8 @@ purchase_figures as (
 bought_units as (
     select purchases.customer_id as customer_id, products.category as category,
            toUInt32(sum(items.quantity)) as units, toUInt32(uniqExact(purchases.order_id)) as orders
-    {# items of the sampled orders only, found by the hashed order id before the join (macros/staging/is_known.sql) #}
-    from (select * from {{ ref('stg_order_items') }} where {{ is_known('order_id', 'purchases') }}) as items
+    {# items of the sampled orders only, found through base_order_items' primary key (order_id) before the join #}
+    from (select * from {{ ref('stg_order_items') }} where order_id in (select order_id from purchases)) as items
     inner join purchases on purchases.order_id = items.order_id
     inner join {{ ref('stg_products') }} as products on products.product_id = items.product_id
     group by customer_id, category
