@@ -432,3 +432,15 @@ def test_sql_tag_needs_its_hand_written_model():
     errors = errors_of(replace(BY_KEY["big_spender_sql"], tag_key="no_such_model"))
     assert any("(no_such_model), column method: a sql tag is a hand-written model, and "
                "models/tags/custom/tag_no_such_model.sql does not exist" in e for e in errors), errors
+
+
+def test_the_benchmarks_new_catalog_row_is_a_valid_row(tmp_path):
+    # bench.new_tag appends this row to the real catalog; a column added to the catalog must reach it too
+    from bench.new_tag import NEW_ROW
+    from orchestration.catalog import catalog, validation
+
+    path = tmp_path / "tag_catalog.csv"
+    path.write_text(catalog.CATALOG_FILE.read_text() + NEW_ROW)
+    rows = catalog.load(path)
+    assert rows[-1].tag_key == "bench_big_basket"
+    assert validation.validate(rows) == []
