@@ -167,9 +167,10 @@ def _profile_snapshots_sql(tags: list[catalog.CatalogRow]) -> str:
         f"{HEADER}"
         "-- Every run's wide profile (one row per customer, one column per active tag) in the tag store, carrying\n"
         "-- the run's id: tags.customer_profile shows the published run's rows, so it switches with the rest.\n"
-        "-- A new tag adds its column (on_schema_change); publishing drops the columns no tag needs any more.\n"
+        "-- A new tag adds its column (the append_new_columns pre-hook); publishing drops the columns no tag needs any more.\n"
         "-- The pivot is macros/tags/profile_pivot.sql; this file only lists the tags.\n"
-        "{{ config(partition_by='as_of', order_by='(as_of, run_id, customer_id)', on_schema_change='append_new_columns') }}\n\n"
+        "{{ config(partition_by='as_of', order_by='(as_of, run_id, customer_id)', on_schema_change='append_new_columns',\n"
+        "          pre_hook=\"{{ append_new_columns() }}\") }}\n\n"
         "{{ profile_pivot({\n" + kinds + "\n}) }}\n"
     )
 
