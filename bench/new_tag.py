@@ -27,7 +27,11 @@ NEW_ROW = ("bench_big_basket,value-big basket,value,rule,flag,avg_order_value >=
 def tags(*args: str) -> float:
     """Run the `tags` command as a user would; return its wall time."""
     started = time.perf_counter()
-    subprocess.run([str(Path(sys.executable).with_name("tags")), *args], check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run([str(Path(sys.executable).with_name("tags")), *args], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    if done.returncode != 0:  # say why, not only that it failed: the output's last lines
+        tail = "\n".join(done.stdout.splitlines()[-30:])
+        raise SystemExit(f"bench: `tags {' '.join(args)}` failed with exit code {done.returncode}:\n{tail}")
     return time.perf_counter() - started
 
 

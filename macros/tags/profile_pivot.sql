@@ -19,13 +19,29 @@ with pivot as (
     group by customer_id
 )
 
+{#- The stored table's columns keep their order and the run fills them by position (dbt-clickhouse inserts
+    into the table's column list): the table's columns first, a tag the catalog no longer has as a NULL of its stored type (publishing
+    drops its column once no published view reads it), then the new tags, which the append_new_columns pre-hook
+    adds at the end in this order. -#}
+{%- set columns = [] %}
+{%- set stored_types = {} %}
+{%- if execute and is_incremental() %}
+    {%- for column in adapter.get_columns_in_relation(this) if column.name not in ['run_id', 'as_of', 'customer_id'] %}
+        {%- do columns.append(column.name) %}
+        {%- do stored_types.update({column.name: column.data_type}) %}
+    {%- endfor %}
+{%- endif %}
+{%- for tag_key in tags if tag_key not in columns %}
+    {%- do columns.append(tag_key) %}
+{%- endfor %}
+
 -- customers without any tag keep the defaults: 0 for flags, '' for labels, NULL for numbers
 select
     {{ run_id() }} as run_id,
     features.as_of as as_of,
     features.customer_id as customer_id
-    {%- for tag_key in tags %},
-    toNullable(pivot.{{ tag_key }}) as {{ tag_key }}
+    {%- for column in columns %},
+    {{ 'toNullable(pivot.' ~ column ~ ')' if column in tags else 'cast(null as ' ~ stored_types[column] ~ ')' }} as {{ column }}
     {%- endfor %}
 from {{ ref('customer_features') }} as features
 left join pivot on pivot.customer_id = features.customer_id

@@ -14,6 +14,7 @@ from orchestration import cli
 from orchestration.catalog import catalog
 from orchestration.catalog import manual_tags
 from orchestration.warehouse import contract
+from tests.conftest import tags_cli
 from tests.integration.known import AS_OF, END, customer, days_ago, load_raw, message, order
 
 ORDERS: list[list] = []
@@ -389,6 +390,32 @@ def test_refresh_of_one_tag_by_key_publishes_a_whole_run(built, client):
     result = refresh(DAY_2, "--select", "vip")
     assert result.exit_code == 0, result.output
     assert snapshot(client, DAY_2)["history"] == before["history"]
+
+
+def test_a_new_catalog_row_becomes_a_profile_column_on_the_next_refresh(built, client):
+    # one row appended, as a data engineer would; the stored profile gains the column (earlier rows read NULL)
+    from orchestration.catalog import catalog_sync
+
+    shipped = catalog.CATALOG_FILE.read_text()
+    try:
+        catalog.CATALOG_FILE.write_text(shipped + "big_basket_test,value-big basket,value,rule,flag,"
+                                        "avg_order_value >= {min_aov},min_aov=400,data-eng,Test tag: big baskets.,"
+                                        "active,0,1,coverage,hold_tag,test,2026-11-23\n")
+        # a process of its own, as a user runs it: this one's Dagster definitions were loaded with the old manifest
+        built_as_of = rows(client, "SELECT any(as_of) FROM features.customer_features")[0][0]  # --select builds on it
+        result = tags_cli("refresh", "--as-of", built_as_of.isoformat(), "--select", "big_basket_test")
+        assert result.returncode == 0, result.stdout + result.stderr
+        profile = rows(client, "SELECT countIf(big_basket_test IS NOT NULL) FROM tags.customer_profile")
+        members = rows(client, "SELECT count() FROM tags.customer_tags WHERE tag_key = 'big_basket_test'")
+    finally:
+        catalog.CATALOG_FILE.write_text(shipped)
+        catalog_sync.sync(catalog.load())
+    assert profile[0][0] == len(CUSTOMERS)
+    assert members[0][0] == rows(client, "SELECT countIf(avg_order_value >= 400) FROM features.customer_features")[0][0]
+    # the row removed again: the next run fills the stored column with NULL and publishing drops it
+    result = refresh(built_as_of)
+    assert result.exit_code == 0, result.output
+    assert rows(client, "SELECT count() FROM system.columns WHERE name = 'big_basket_test'") == [(0,)]
 
 
 def test_a_tag_table_left_from_another_day_fails_the_build_and_publishes_nothing(built, client):
