@@ -2,8 +2,9 @@
     customers in the feature mart count, so every tagged customer has a row in customer_index. -#}
 {% macro manual_tag(row, manual, features) -%}
 with latest as (
-    {#- at the same instant 'remove' > 'add' wins, so a tie never depends on row order -#}
-    select customer_id, argMax(action, (assigned_at, action)) as action
+    {#- assigned_at is to the second: within one, the row loaded later wins (`tag remove` then `tag add`
+        in the same second means add); at the same instant 'remove' > 'add', so a tie never depends on row order -#}
+    select customer_id, argMax(action, (assigned_at, _loaded_at, action)) as action
     from {{ manual }}
     where tag_key = '{{ row['tag_key'] }}'
     group by customer_id

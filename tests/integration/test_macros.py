@@ -64,7 +64,21 @@ def test_catalog_tag_of_each_computed_method(seeded):
     assert "segment as tag_value" in compile_tag("rfm_segment")
     assert "toString(rfm_score) as tag_value" in compile_tag("rfm_score")
     assert "0.35 * monetary" in compile_tag("value_score")
-    assert "argMax(action, (assigned_at, action))" in compile_tag("influencer")
+    assert "argMax(action, (assigned_at, _loaded_at, action))" in compile_tag("influencer")
+
+
+def test_manual_tag_lets_the_later_of_two_commands_in_one_second_win(client):
+    """`tags tag remove` then `tags tag add` within one second (assigned_at is to the second): the add
+    stands, and the other way round the remove; only rows loaded at the very same instant fall to remove."""
+    rows = [("A", "remove", ".100"), ("A", "add", ".900"), ("B", "add", ".100"), ("B", "remove", ".900"),
+            ("C", "add", ".500"), ("C", "remove", ".500")]
+    values = ", ".join(f"('{c}', 'influencer', '{a}', '2026-01-01 10:00:00', '2026-01-01 10:00:00{ms}')" for c, a, ms in rows)
+    sql = compile_inline(
+        "{% set manual %}(select * from values('customer_id String, tag_key String, action String, assigned_at DateTime, "
+        f"_loaded_at DateTime64(3)', {values})){{% endset %}}"
+        "{% set features %}(select arrayJoin(['A', 'B', 'C']) as customer_id){% endset %}"
+        "{{ manual_tag({'tag_key': 'influencer'}, manual, features) }}")
+    assert [r[0] for r in client.query(f"select customer_id from ({sql}) order by customer_id").result_rows] == ["A"]
 
 
 def test_catalog_tag_refuses_a_key_missing_from_the_catalog_and_a_sql_tag(seeded):
