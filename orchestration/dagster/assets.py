@@ -67,6 +67,7 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     # checks (blocking or not), so the step fails only when another node errored or failed.
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     yield from invocation.stream()
+    dbt_runner.keep_parse(invocation)
     if invocation.is_successful():
         return
     # exit code 1: some node failed; anything else (2: dbt itself failed, e.g. the on-run-end hook) fails the step

@@ -23,8 +23,9 @@ from orchestration.quality import expectations, freshness
 def published_freshness(context: AssetCheckExecutionContext, dbt: DbtCliResource,
                         warehouse: WarehouseResource) -> dg.AssetCheckResult:
     published_at = freshness.published_at(warehouse.client(context), run_id_of(context))
-    # exits non-zero when a source is stale; what it measured is in sources.json either way
-    invocation = dbt.cli(["source", "freshness", "--vars", dbt_runner.dbt_vars(as_of_of(context))],
+    # exits non-zero when a source is stale; what it measured is in sources.json either way. The build's vars,
+    # so that dbt reuses the build's parse (dbt_runner.keep_parse)
+    invocation = dbt.cli(["source", "freshness", "--vars", dbt_runner.dbt_vars(as_of_of(context), run_id_of(context))],
                          manifest=PROJECT.manifest_path, raise_on_error=False).wait()
     try:
         figure = freshness.from_sources_json(invocation.get_artifact("sources.json"), published_at)

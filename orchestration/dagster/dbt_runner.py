@@ -82,6 +82,18 @@ def run(command: str, as_of: dt.date, select: list[str] | None = None, run_id: s
     return invocation
 
 
+def keep_parse(invocation: DbtCliInvocation) -> None:
+    """Leave the invocation's partial parse in target/, where dagster-dbt looks for one to copy into the next
+    invocation's directory. The night's later dbt commands pass the build's --vars, so they parse in part
+    (about 2 s) instead of in full (about 5 s): dbt parses in full whenever the vars or the profile differ."""
+    import shutil
+
+    parsed = invocation.target_path / "partial_parse.msgpack"
+    if parsed.exists():
+        TARGET_DIR.mkdir(exist_ok=True)
+        shutil.copyfile(parsed, TARGET_DIR / "partial_parse.msgpack")
+
+
 def serve_docs(port: int) -> None:
     """Serve target/ (dbt docs serve) on loopback until interrupted."""
     resource().cli(["docs", "serve", "--port", str(port), "--host", "127.0.0.1", "--no-browser"],
