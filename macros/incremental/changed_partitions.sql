@@ -25,20 +25,6 @@
 {%- endmacro %}
 
 
-{#- When staging last rebuilt any partition this model read: a feature model keeps it as
-    _staged_through and recomputes only what staging rebuilt after it. -#}
-{% macro staged_through(base_models) -%}
-    greatest({% for m in base_models %}(select max(_staged_at) from {{ ref(m) }}){{ ', ' if not loop.last }}{% endfor %}{{ ', toDateTime64(0, 3)' if base_models | length == 1 }})
-{%- endmacro %}
-
-
-{#- The months (toYYYYMM of time_column) of the rows of base_model rebuilt since this model last read it. -#}
-{% macro restaged_months(base_model, time_column) -%}
-    select distinct toYYYYMM({{ time_column }}) from {{ ref(base_model) }}
-    where _staged_at > (select max(_staged_through) from {{ this }})
-{%- endmacro %}
-
-
 {#- A pre-hook: drop the partitions of this incremental model that its upstream no longer has (raw
     tables replaced, as `tags demo` does). insert_overwrite only replaces the partitions a run writes,
     so without this their rows would stay. -#}

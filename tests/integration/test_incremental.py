@@ -21,7 +21,7 @@ from tests.integration.known import AS_OF
 CUSTOMERS = 10_000
 COMPARED_TABLES = [
     "staging.base_orders", "staging.base_order_items", "staging.base_events",
-    "features.int_customer_daily_orders", "features.int_customer_categories",
+    "features.int_customer_categories",
     "features.int_customer_daily_events", "features.int_customer_messages", "features.customer_features",
     "tags.customer_tags", "tags.tag_bitmaps", "tags.customer_profile", "tags.all_customers",
     "audiences.audience_bitmaps",
@@ -78,13 +78,13 @@ def test_raw_replaced_by_other_data_leaves_nothing_behind(first_night, client):
     assert client.command("SELECT count() FROM features.customer_features") == 500
     for table in ("orders", "order_items", "events"):
         assert client.command(f"SELECT count() FROM staging.base_{table}") == client.command(f"SELECT count() FROM raw.{table}")
-    newest_day = client.command("SELECT max(order_day) FROM features.int_customer_daily_orders")
+    newest_day = client.command("SELECT max(toDate(ordered_at)) FROM staging.stg_orders")
     assert str(newest_day) <= str(AS_OF - dt.timedelta(days=40))
 
 
 def test_a_table_partitioned_otherwise_makes_the_night_a_full_one(first_night, client):
-    client.command("CREATE TABLE features.int_customer_daily_orders_old ENGINE = MergeTree ORDER BY tuple() "
-                   "AS SELECT * FROM features.int_customer_daily_orders")
-    client.command("EXCHANGE TABLES features.int_customer_daily_orders AND features.int_customer_daily_orders_old")
+    client.command("CREATE TABLE staging.base_orders_old ENGINE = MergeTree ORDER BY tuple() "
+                   "AS SELECT * FROM staging.base_orders")
+    client.command("EXCHANGE TABLES staging.base_orders AND staging.base_orders_old")
     assert incremental.full_rebuild_reasons(client) == [
-        "features.int_customer_daily_orders is not partitioned by toYYYYMM(order_day)"]
+        "staging.base_orders is not partitioned by toYYYYMM(ordered_at)"]
