@@ -1,4 +1,4 @@
-"""The performance benchmark: `python -m bench --scale M` (S: 10,000 customers, M: 1,000,000, L: 3,000,000).
+"""The performance benchmark: `python -m bench --scale M` (S: 10,000 customers, M: 1,000,000, L: 5,000,000, about 100 M orders).
 
 One run, on a warehouse of its own (temporary directory, free ports), in this order:
   1. demo data at the scale;
@@ -30,7 +30,7 @@ from pathlib import Path
 
 from bench.demo_generation import free_port
 
-SCALES = {"S": 10_000, "M": 1_000_000, "L": 3_000_000}
+SCALES = {"S": 10_000, "M": 1_000_000, "L": 5_000_000}
 AS_OF = dt.date(2026, 11, 23)
 NEXT_DAY = AS_OF + dt.timedelta(days=1)
 ROUNDS = 2
