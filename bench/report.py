@@ -171,7 +171,7 @@ def plot(r, path: Path) -> None:
     figure.write_html(path, include_plotlyjs="cdn")
 
 
-KEPT_SECTIONS = ("## Quality step",)  # written by other scripts (bench/quality_step.py): a new run keeps them
+KEPT_SECTIONS = ("## Changes measured", "## Quality step")  # written by hand or by bench/quality_step.py: a new run keeps them
 
 
 def write(r, markdown_path: Path, plot_path: Path) -> None:

@@ -1,7 +1,7 @@
 """Incremental nightly runs: when a run must rebuild staging and features from scratch instead.
 
-base_events and base_order_items are partitioned by load day, base_orders by the month of ordered_at,
-the per-day order models by month; a run rebuilds only the partitions whose raw rows changed and drops
+base_events and base_order_items are partitioned by load day, base_orders by the month of ordered_at;
+a run rebuilds only the partitions whose raw rows changed and drops
 those raw no longer has (models/staging/base/, macros/incremental/). A table built before it was
 partitioned so (an older version of this project) cannot be extended: then the run is a full one
 (`dbt build --full-refresh`, which never empties the tag store).
