@@ -24,7 +24,7 @@ WHY_MISSED = {
     "incremental": "Staging follows the new day, but customer_features and the per-customer category model are "
                    "recomputed for every customer (the windows move every night; category figures sum the whole "
                    "history), all tag models and the store rows are rebuilt, and the checks cost what they cost on a "
-                   "full run. A faster full refresh raises this share: it fell by more than the incremental night.",
+                   "full run.",
     "audience": "Nearly all of it is the engine's own time (see engine p50 below): it reads the serialized "
                 "bitmaps of the expression's tags, some with hundreds of thousands of members, merges and ANDs them, "
                 "and first looks up the published run in the publish log.",
