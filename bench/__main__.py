@@ -7,11 +7,13 @@ One run, on a warehouse of its own (temporary directory, free ports), in this or
      query time from system.query_log, and the peak memory of the warehouse and of the refresh process;
   4. the DuckDB peer: the raw tables exported to Parquet; our staging, feature mart and rule tags
      (`dbt run --full-refresh` of those models) and the same written as DuckDB SQL (bench/duckdb_peer.py),
-     alternating, ROUNDS times each; both must give the same members per tag;
+     alternating, ROUNDS[scale] times each; both must give the same members per tag;
   5. one more day of orders and events (`tags demo --next-day`) and the incremental nightly run;
   6. audience size latency (bench/audience_size.py) and one new catalog row to a queryable tag
      (bench/new_tag.py).
-It prints each figure as it comes and writes BENCHMARKS.md and bench/benchmarks.html (plotly).
+It prints each figure as it comes and keeps them in bench/results/<scale>.json after every step (a failure late
+in a long run keeps what came before it); then it writes BENCHMARKS.md and bench/benchmarks.html (plotly) from
+the results of every scale run so far (`python -m bench.report` writes them again without running anything).
 A benchmark, not a test: the targets are reported as met or missed, never asserted.
 """
 
@@ -33,8 +35,9 @@ from bench.demo_generation import free_port
 SCALES = {"S": 10_000, "M": 1_000_000, "L": 5_000_000}
 AS_OF = dt.date(2026, 11, 23)
 NEXT_DAY = AS_OF + dt.timedelta(days=1)
-ROUNDS = 2
+ROUNDS = {"S": 2, "M": 2, "L": 1}  # peer rounds: at L one round of each is already half an hour
 ROOT = Path(__file__).resolve().parents[1]
+RESULTS_DIR = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
 
 
@@ -66,6 +69,21 @@ class Results:
     new_tag_s: float = 0.0
     new_tag_members: int = 0
     new_tag_error: str = ""
+    date: str = ""
+    commit: str = ""
+
+    def save(self, directory: Path = RESULTS_DIR) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        staged = directory / f".{self.scale}.json"
+        staged.write_text(json.dumps(asdict(self), indent=1) + "\n")
+        staged.replace(directory / f"{self.scale}.json")
+
+    @classmethod
+    def load(cls, path: Path) -> "Results":
+        fields = json.loads(path.read_text())
+        for name in ("full", "incremental"):
+            fields[name] = Refresh(**fields[name]) if fields.get(name) else None
+        return cls(**fields)
 
 
 def step(title: str) -> None:
@@ -157,7 +175,7 @@ def peer_rounds(client, results: Results, parquet: Path) -> None:
     dbt = [str(BIN / "dbt"), "run", "--quiet", "--full-refresh", "--project-dir", ".", "--profiles-dir", ".",
            "--vars", json.dumps({"as_of": AS_OF.isoformat()}), "--select", *models]
     ours_members = dict(client.query("SELECT tag_key, member_count FROM tags.tag_catalog").result_rows)
-    for round_ in range(1, ROUNDS + 1):
+    for round_ in range(1, ROUNDS[results.scale] + 1):
         seconds, _ = run_timed(*dbt)
         results.ours_step_s.append(seconds)
         print(f"  round {round_}: ours (dbt run on the warehouse) {seconds:.1f} s", flush=True)
@@ -176,7 +194,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args()
     results = Results(args.scale, SCALES[args.scale], os.cpu_count() or 0,
-                      os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
+                      os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, date=dt.date.today().isoformat(),
+                      commit=subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                            text=True).stdout.strip())
     with tempfile.TemporaryDirectory(prefix="bench-") as directory:
         os.environ.update({"WAREHOUSE_DIR": str(Path(directory) / "warehouse"),
                            "WAREHOUSE_HTTP_PORT": str(free_port()), "WAREHOUSE_TCP_PORT": str(free_port())})
@@ -192,20 +212,24 @@ def main() -> None:
                                           "--as-of", AS_OF.isoformat())
             results.raw_rows = {t: int(client.command(f"SELECT count() FROM raw.{t}")) for t in contract.raw_tables()}
             print(f"  {results.demo_s:.1f} s; " + ", ".join(f"{t} {n:,}" for t, n in results.raw_rows.items()))
+            results.save()
 
             step("scan floor: every raw table read once")
             results.floor_s = scan_floor(client)
             print(f"  {sum(results.floor_s.values()):.2f} s")
+            results.save()
 
             step("full nightly refresh (the whole Dagster job)")
             results.full = measured_refresh(client, "--as-of", AS_OF.isoformat())
             print(f"  {results.full}")
+            results.save()
 
-            step(f"peer: staging, feature mart and rule tags, ours and DuckDB, alternating, {ROUNDS} rounds")
+            step(f"peer: staging, feature mart and rule tags, ours and DuckDB, alternating, {ROUNDS[args.scale]} round(s)")
             parquet = Path(directory) / "parquet"
             parquet.mkdir()
             export_parquet(client, parquet)
             peer_rounds(client, results, parquet)
+            results.save()
 
             step("one more day of orders and events, then the incremental nightly run")
             subprocess.run([str(BIN / "tags"), "demo", "--next-day", "--as-of", NEXT_DAY.isoformat()], cwd=ROOT,
@@ -214,12 +238,14 @@ def main() -> None:
                 f"SELECT count() FROM raw.{t} WHERE _load_id = 'demo-seed-42-day-{NEXT_DAY}'")) for t in ("orders", "order_items", "events")}
             results.incremental = measured_refresh(client, "--as-of", NEXT_DAY.isoformat())
             print(f"  appended {results.appended_rows}; {results.incremental}")
+            results.save()
 
             step(f"audience size, {audience_size.QUERIES} queries per expression and way")
             results.audience = audience_size.measure(client, catalog.load())
             for label, ways in results.audience.items():
                 print(f"  {label}: " + "; ".join(f"{w} p50 {f['wall_p50']:.1f} ms p95 {f['wall_p95']:.1f} ms"
                                                   for w, f in ways.items()))
+            results.save()
 
             step("one new catalog row to a queryable tag")
             try:  # the last step: a failure here is written into BENCHMARKS.md, not lost with the figures above
@@ -228,13 +254,13 @@ def main() -> None:
             except SystemExit as failure:
                 results.new_tag_error = str(failure)
                 print(f"  {failure}")
+            results.save()
         finally:
             new_tag.tags("warehouse", "stop")
 
     from bench import report
 
-    report.write(results, args.out, ROOT / "bench" / "benchmarks.html")
-    print(json.dumps(asdict(results), default=str))
+    report.write(args.out, ROOT / "bench" / "benchmarks.html")
     print(f"\nwrote {args.out} and bench/benchmarks.html")
 
 

@@ -1,4 +1,6 @@
-"""BENCHMARKS.md and its plot (bench/benchmarks.html) from one run of `python -m bench`."""
+"""BENCHMARKS.md and its plot (bench/benchmarks.html) from the results `python -m bench` kept per scale.
+
+`python -m bench.report` writes them again from bench/results/*.json without running anything."""
 
 from __future__ import annotations
 
@@ -68,7 +70,7 @@ def markdown(r) -> str:
     lines = [
         "# Benchmarks",
         "",
-        f"Written by `python -m bench --scale {r.scale}` (`make bench SCALE={r.scale}`) on {dt.date.today()}: "
+        f"Written by `python -m bench --scale {r.scale}` (`make bench SCALE={r.scale}`) on {r.date} (commit {r.commit}): "
         f"{r.customers:,} demo customers, {r.cores} cores, {r.memory_gib:.0f} GiB, the embedded warehouse (chDB's "
         "ClickHouse engine). Every figure below comes from that one run. The plot: `bench/benchmarks.html`.",
         "",
@@ -174,7 +176,17 @@ def plot(r, path: Path) -> None:
 KEPT_SECTIONS = ("## Changes measured", "## Quality step")  # written by hand or by bench/quality_step.py: a new run keeps them
 
 
-def write(r, markdown_path: Path, plot_path: Path) -> None:
+def stored_results() -> dict:
+    """The kept results of every scale run so far, S -> M -> L."""
+    from bench.__main__ import RESULTS_DIR, SCALES, Results
+
+    return {scale: Results.load(RESULTS_DIR / f"{scale}.json") for scale in SCALES
+            if (RESULTS_DIR / f"{scale}.json").exists()}
+
+
+def write(markdown_path: Path, plot_path: Path) -> None:
+    runs = stored_results()
+    r = runs.get("M") or list(runs.values())[-1]  # the targets are set at scale M
     kept = ""
     if markdown_path.exists():
         old = markdown_path.read_text()
@@ -185,3 +197,9 @@ def write(r, markdown_path: Path, plot_path: Path) -> None:
                 kept += "\n" + (section if following < 0 else section[:following + 1]).rstrip() + "\n"
     markdown_path.write_text(markdown(r) + kept)
     plot(r, plot_path)
+
+
+if __name__ == "__main__":
+    from bench.__main__ import ROOT
+
+    write(ROOT / "BENCHMARKS.md", ROOT / "bench" / "benchmarks.html")
