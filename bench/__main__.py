@@ -23,6 +23,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -48,6 +49,8 @@ class Refresh:
     queries: int
     warehouse_peak_gib: float
     python_peak_gib: float
+    # the dbt nodes that cost the engine most: (node, engine s, the largest memory one of its queries took, GiB)
+    top_nodes: list = field(default_factory=list)
 
 
 @dataclass
@@ -135,13 +138,28 @@ def engine_time(client, since: str) -> tuple[float, int]:
     return (total or 0) / 1000, int(count)
 
 
+def top_nodes(client, since: str, count: int = 12) -> list:
+    """The dbt nodes of the queries since `since` that cost the engine most (dbt puts a comment with the node id in
+    front of each query), with the most memory one of their queries took; queries without a node id together
+    as "(outside dbt nodes)"."""
+    from bench.quality_step import NODE_ID_SQL
+
+    rows = client.query(
+        f"SELECT if({NODE_ID_SQL} = '', '(outside dbt nodes)', {NODE_ID_SQL}) AS node, sum(query_duration_ms) / 1000, "
+        "max(memory_usage) / pow(2, 30) FROM system.query_log "
+        "WHERE type = 'QueryFinish' AND event_time_microseconds >= %(since)s "
+        "GROUP BY node ORDER BY 2 DESC LIMIT %(count)s", parameters={"since": since, "count": count}).result_rows
+    return [(re.sub(r"^(model|test|seed)\.customer_tags\.", "", node), round(seconds, 1), round(memory, 2))
+            for node, seconds, memory in rows]
+
+
 def measured_refresh(client, *args: str) -> Refresh:
     pid = warehouse_pid()
     reset_peak_memory(pid)
     since = client.command("SELECT toString(now64(6))")
     wall, python_peak = run_timed(str(BIN / "tags"), "refresh", *args)
     engine, queries = engine_time(client, since)
-    return Refresh(wall, engine, queries, peak_memory_gib(pid), python_peak)
+    return Refresh(wall, engine, queries, peak_memory_gib(pid), python_peak, top_nodes(client, since))
 
 
 def scan_floor(client) -> dict[str, float]:
