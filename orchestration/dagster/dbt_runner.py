@@ -85,13 +85,26 @@ def run(command: str, as_of: dt.date, select: list[str] | None = None, run_id: s
 def keep_parse(invocation: DbtCliInvocation) -> None:
     """Leave the invocation's partial parse in target/, where dagster-dbt looks for one to copy into the next
     invocation's directory. The night's later dbt commands pass the build's --vars, so they parse in part
-    (about 2 s) instead of in full (about 5 s): dbt parses in full whenever the vars or the profile differ."""
+    (about 2 s) instead of in full (about 5 s): dbt parses in full whenever the vars or the profile differ.
+    Only a saving: a copy that fails is logged and the night goes on (its later commands parse in full), and the
+    copy is written aside and renamed, so a concurrent dbt never reads half a file."""
+    import contextlib
+    import logging
+    import os
     import shutil
 
     parsed = invocation.target_path / "partial_parse.msgpack"
-    if parsed.exists():
+    if not parsed.exists():
+        return
+    staged = TARGET_DIR / f".partial_parse.msgpack.{os.getpid()}"
+    try:
         TARGET_DIR.mkdir(exist_ok=True)
-        shutil.copyfile(parsed, TARGET_DIR / "partial_parse.msgpack")
+        shutil.copyfile(parsed, staged)
+        os.replace(staged, TARGET_DIR / "partial_parse.msgpack")
+    except OSError as error:
+        logging.getLogger(__name__).warning("could not keep dbt's partial parse (%s): later commands parse in full", error)
+        with contextlib.suppress(OSError):
+            staged.unlink(missing_ok=True)
 
 
 def serve_docs(port: int) -> None:

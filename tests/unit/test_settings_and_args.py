@@ -123,3 +123,31 @@ def test_the_nightly_schedule_runs_the_partition_of_its_day():
     requests = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=night,
                                                                 repository_def=defs.get_repository_def())).run_requests
     assert [(r.partition_key, r.run_key) for r in requests] == [("2026-11-24", "2026-11-24")]
+
+
+def test_keep_parse_leaves_the_builds_parse_in_target(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from orchestration.dagster import dbt_runner
+
+    build_dir = tmp_path / "dbt_models-run"
+    build_dir.mkdir()
+    (build_dir / "partial_parse.msgpack").write_bytes(b"parsed")
+    monkeypatch.setattr(dbt_runner, "TARGET_DIR", tmp_path / "target")
+    dbt_runner.keep_parse(SimpleNamespace(target_path=build_dir))
+    assert (tmp_path / "target" / "partial_parse.msgpack").read_bytes() == b"parsed"
+    assert [p.name for p in (tmp_path / "target").iterdir()] == ["partial_parse.msgpack"]  # nothing staged is left
+
+
+def test_keep_parse_that_cannot_write_warns_and_lets_the_night_go_on(tmp_path, monkeypatch, caplog):
+    from types import SimpleNamespace
+
+    from orchestration.dagster import dbt_runner
+
+    build_dir = tmp_path / "dbt_models-run"
+    build_dir.mkdir()
+    (build_dir / "partial_parse.msgpack").write_bytes(b"parsed")
+    (tmp_path / "target").write_text("a file where target/ should be")
+    monkeypatch.setattr(dbt_runner, "TARGET_DIR", tmp_path / "target")
+    dbt_runner.keep_parse(SimpleNamespace(target_path=build_dir))
+    assert "could not keep dbt's partial parse" in caplog.text
