@@ -2,27 +2,18 @@
     staging rows of each sampled customer (no per-day models, no customer_features), written apart
     from models/features/ on purpose. The sampled customers' tags are then re-evaluated on these
     (accuracy_sample_tags) and compared with the run's tags (accuracy_mismatches): a bug anywhere
-    between staging and the tags shows up as a disagreement.
-    The sample: accuracy_sample_rate of the customers (default 5%), at most accuracy_sample_max,
-    drawn by a hash of customer_id seeded with the run id, so each run draws another sample and
-    the same run always draws the same one. -#}
+    between staging and the tags shows up as a disagreement. The sample and its orders and events:
+    accuracy_sample_customers, accuracy_sample_orders, accuracy_sample_events. -#}
 {{ config(order_by='customer_id') }}
 {%- set day = as_of() %}
 {%- set day_end = as_of_end() %}
 
 with sample as (
-    select customer_id
-    from {{ ref('stg_customers') }}
-    where cityHash64(customer_id, {{ run_id() }}) % 1000000 < {{ var('accuracy_sample_rate') }} * 1000000
-    order by cityHash64(customer_id, {{ run_id() }})
-    limit {{ var('accuracy_sample_max') }}
+    select customer_id from {{ ref('accuracy_sample_customers') }}
 ),
 
 sampled_orders as (
-    select order_id, customer_id, ordered_at, toDate(ordered_at) as ordered_on, status, assumeNotNull(amount) as amount,
-           paid_at, completed_at
-    from {{ ref('stg_orders') }}
-    where customer_id in (select customer_id from sample)
+    select * from {{ ref('accuracy_sample_orders') }}
 ),
 
 purchases as (
@@ -78,9 +69,7 @@ open_order_figures as (
 ),
 
 sampled_events as (
-    select customer_id, event_at, event_type, product_category, campaign_id, message_id
-    from {{ ref('stg_events') }}
-    where customer_id in (select customer_id from sample)
+    select * from {{ ref('accuracy_sample_events') }}
 ),
 
 browsing_figures as (

@@ -51,7 +51,7 @@ def selectors(select: list[str] | None, rows: list[catalog.CatalogRow]) -> list[
     if not any(s in keys for s in select):
         return chosen
     return ["tag_catalog", "audiences", "audience_catalog_snapshots", "customer_bitmap_snapshots", *chosen,
-            "accuracy_sample_features+"]
+            "accuracy_sample_customers+"]
 
 
 def prepare(rows: list[catalog.CatalogRow], as_of: dt.date) -> list[str]:

@@ -151,7 +151,7 @@ def test_a_rule_change_that_halves_a_tag_fails_its_blocking_check_and_holds_that
         # the catalog edited as a person would (the tag model's meta follows it): compared with the first night
         catalog.CATALOG_FILE.write_text(changed)
         refresh.prepare(catalog.load(), DAY_2)
-        outcome = run(DAY_2, ["tag_vip_diamond+", "accuracy_sample_features+"])
+        outcome = run(DAY_2, ["tag_vip_diamond+", "accuracy_sample_customers+"])
     finally:
         catalog.CATALOG_FILE.write_text(shipped)
         refresh.prepare(catalog.load(), DAY_2)
@@ -172,7 +172,7 @@ def test_a_bug_between_staging_and_tags_is_caught_by_the_independent_path(demo_n
     # the bug: the per-category model counts every order twice (category_orders feeds the interest tag)
     client.command("ALTER TABLE features.int_customer_categories UPDATE orders = orders * 2 WHERE 1",
                    settings={"mutations_sync": 1})
-    outcome = run(DAY_2, ["customer_features+", "accuracy_sample_features+"])
+    outcome = run(DAY_2, ["customer_features+", "accuracy_sample_customers+"])
     failed = {c.asset.split("/")[-1]: c for c in outcome.checks if not c.passed and c.metadata.get("check") == "accuracy"}
     assert "tag_interest" in failed, sorted(failed)
     message = failed["tag_interest"].metadata["message"]

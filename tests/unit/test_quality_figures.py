@@ -131,7 +131,7 @@ def test_a_failed_quality_check_does_not_fail_the_dbt_step_but_any_other_failed_
 def test_a_tag_key_selects_its_model_the_outputs_the_catalog_and_the_accuracy_sample():
     rows = catalog.load()
     assert refresh.selectors(["vip"], rows) == ["tag_catalog", "audiences", "audience_catalog_snapshots",
-                                                 "customer_bitmap_snapshots", "tag_vip+", "accuracy_sample_features+"]
+                                                 "customer_bitmap_snapshots", "tag_vip+", "accuracy_sample_customers+"]
     assert refresh.selectors(["staging"], rows) == ["staging"]
     assert refresh.selectors(None, rows) is None
 
