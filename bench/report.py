@@ -65,18 +65,69 @@ def targets(r) -> list[tuple[str, str, str, str, bool]]:
     ]
 
 
-def markdown(r) -> str:
+def _value(figure, unit: str = "", digits: int = 1) -> str:
+    return "—" if figure is None else f"{figure:,.{digits}f}{unit}"
+
+
+def growth(runs: dict) -> list[str]:
+    """The headline figures of every scale run so far, side by side: how time and memory grow with the data."""
+    def refresh(r, name):
+        return getattr(r, name) or None
+
+    rows = [
+        ("customers", lambda r: _value(r.customers, digits=0)),
+        ("orders / order items / events", lambda r: " / ".join(
+            _value(r.raw_rows.get(t), digits=0) for t in ("orders", "order_items", "events"))),
+        ("run on (commit)", lambda r: f"{r.date} ({r.commit or '?'})"),
+        ("demo data generated", lambda r: _value(r.demo_s, " s", 0)),
+        ("scan floor", lambda r: _value(sum(r.floor_s.values()) if r.floor_s else None, " s", 2)),
+        ("full refresh, wall", lambda r: _value(refresh(r, "full") and r.full.wall_s, " s", 0)),
+        ("full refresh, engine time", lambda r: _value(refresh(r, "full") and r.full.engine_s, " s", 0)),
+        ("full refresh, warehouse peak", lambda r: _value(refresh(r, "full") and r.full.warehouse_peak_gib, " GiB", 2)),
+        ("full refresh, refresh process peak", lambda r: _value(refresh(r, "full") and r.full.python_peak_gib, " GiB", 2)),
+        ("ours / DuckDB (staging, mart, rule tags)", lambda r: (
+            f"{statistics.median(r.ours_step_s):.0f} s / {statistics.median(r.duckdb_step_s):.0f} s"
+            if r.ours_step_s and r.duckdb_step_s else "—")),
+        ("incremental refresh, wall", lambda r: _value(refresh(r, "incremental") and r.incremental.wall_s, " s", 0)),
+        ("incremental refresh, warehouse peak",
+         lambda r: _value(refresh(r, "incremental") and r.incremental.warehouse_peak_gib, " GiB", 2)),
+        ("3-tag audience size p50", lambda r: _value(r.audience.get("3 tags", {}).get("bitmaps", {}).get("wall_p50"), " ms")),
+        ("one new catalog row to a queryable tag",
+         lambda r: "failed" if r.new_tag_error else _value(r.new_tag_s or None, " s", 0)),
+    ]
+    lines = ["## Growth: " + " -> ".join(runs), "",
+             "| figure | " + " | ".join(f"{scale}" for scale in runs) + " |",
+             "| --- |" + " --- |" * len(runs)]
+    lines += [f"| {label} | " + " | ".join(cell(r) for r in runs.values()) + " |" for label, cell in rows]
+    lines += ["", "A dash is a step that run did not reach or did not measure. Peer rounds: "
+              "two of each at S and M, one at L."]
+    lines += ["", "## Costliest dbt nodes", "",
+              "Engine seconds of each run's queries per dbt node (`system.query_log`, the node id dbt writes into each "
+              "query), and the most memory one of its queries took. Two dbt threads, so nodes overlap.", ""]
+    recorded = [(scale, name, getattr(r, name)) for scale, r in runs.items() for name in ("full", "incremental")
+                if getattr(r, name) and getattr(r, name).top_nodes]
+    lines += [] if recorded else ["Not recorded by the runs above (the benchmark keeps them since commit c51cc21)."]
+    for scale, name, f in recorded:
+        lines.append(f"- **{scale}, {name} refresh**: " + "; ".join(
+            f"{node} {seconds:.1f} s ({memory:.2f} GiB)" for node, seconds, memory in f.top_nodes) + ".")
+    return lines + [""]
+
+
+def markdown(runs: dict, r) -> str:
     floor = sum(r.floor_s.values())
     lines = [
         "# Benchmarks",
         "",
-        f"Written by `python -m bench --scale {r.scale}` (`make bench SCALE={r.scale}`) on {r.date} (commit {r.commit}): "
-        f"{r.customers:,} demo customers, {r.cores} cores, {r.memory_gib:.0f} GiB, the embedded warehouse (chDB's "
-        "ClickHouse engine). Every figure below comes from that one run. The plot: `bench/benchmarks.html`.",
+        "Written by `python -m bench --scale S|M|L` (`make bench SCALE=...`), which keeps each scale's figures in "
+        "`bench/results/<scale>.json`; every scale is on this machine (2 cores, 24 GiB), the embedded warehouse "
+        "(chDB's ClickHouse engine). The targets are set at scale M. The plot: `bench/benchmarks.html`.",
+        "",
+        f"## Targets at scale {r.scale}",
+        "",
+        f"From one run of `make bench SCALE={r.scale}` on {r.date} (commit {r.commit}): {r.customers:,} demo customers, "
+        f"{r.cores} cores, {r.memory_gib:.0f} GiB. Every figure of this section and the next five comes from that run.",
         "",
         "Raw rows: " + ", ".join(f"{t} {n:,}" for t, n in r.raw_rows.items()) + f" (generated in {r.demo_s:.0f} s).",
-        "",
-        "## Targets",
         "",
         "| figure | measured | target | |",
         "| --- | --- | --- | --- |",
@@ -90,7 +141,7 @@ def markdown(r) -> str:
         lines += ["", "Why the missed ones are missed:", "", *missed]
     lines += [
         "",
-        "## Nightly refresh",
+        "### Nightly refresh",
         "",
         "| run | wall | engine query time (sum, query log) | queries | warehouse peak | refresh process peak |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -106,7 +157,7 @@ def markdown(r) -> str:
         f"{appended / history:.2%} of those tables), including new versions of recent orders. Engine time is "
         "the sum of the durations of the queries run during the refresh; with two dbt threads they overlap.",
         "",
-        "## Scan floor",
+        "### Scan floor",
         "",
         "Each raw table read once with one aggregate over all its columns (`SELECT sum(cityHash64(*))`):",
         "",
@@ -118,7 +169,7 @@ def markdown(r) -> str:
         f"Full refresh / floor: {_ratio(r.full.wall_s, floor):.0f}x (wall); engine time / floor: "
         f"{_ratio(r.full.engine_s, floor):.0f}x.",
         "",
-        "## DuckDB peer",
+        "### DuckDB peer",
         "",
         "The same staging rules, feature mart and rule tags as DuckDB SQL (`bench/duckdb_peer.py`) over the raw "
         "tables exported to Parquet, against ours: `dbt run --full-refresh` of staging, features and the rule tag "
@@ -131,7 +182,7 @@ def markdown(r) -> str:
         "Members per rule tag, ours against DuckDB: " + (
             "identical for every rule tag." if not r.peer_disagreements else "; ".join(r.peer_disagreements)),
         "",
-        "## Audience size",
+        "### Audience size",
         "",
         "| expression | way | count | wall p50 | wall p95 | engine p50 | engine p95 |",
         "| --- | --- | --- | --- | --- | --- | --- |",
@@ -144,22 +195,25 @@ def markdown(r) -> str:
                      f"{_ratio(ways['long table']['wall_p50'], ways['bitmaps']['wall_p50']):.0f}x | | | |")
     lines += [
         "",
-        "## A new tag",
+        "### A new tag",
         "",
         (f"One catalog row appended to a queryable tag (`tags refresh --select <tag>`): {r.new_tag_s:.1f} s "
          f"({r.new_tag_members:,} members)." if not r.new_tag_error else
          "One catalog row appended to a queryable tag (`tags refresh --select <tag>`): **failed**, so not measured:\n\n"
          "```\n" + r.new_tag_error + "\n```"),
         "",
+        *growth(runs),
     ]
     return "\n".join(lines)
 
 
-def plot(r, path: Path) -> None:
+def plot(runs: dict, r, path: Path) -> None:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("seconds", "audience size, ms (p50)"))
+    figure = make_subplots(rows=2, cols=2, subplot_titles=(
+        f"seconds at scale {r.scale}", f"audience size at scale {r.scale}, ms (p50)",
+        "wall seconds by customers (S -> M -> L)", "peak memory by customers, GiB (S -> M -> L)"))
     floor = sum(r.floor_s.values())
     bars = {"scan floor": floor, "full refresh": r.full.wall_s, "incremental refresh": r.incremental.wall_s,
             "ours: staging+mart+rule tags": statistics.median(r.ours_step_s),
@@ -168,8 +222,24 @@ def plot(r, path: Path) -> None:
     for way in ("bitmaps", "long table"):
         figure.add_trace(go.Bar(x=list(r.audience), y=[r.audience[e][way]["wall_p50"] for e in r.audience], name=way),
                          row=1, col=2)
-    figure.update_layout(title=f"Benchmarks at scale {r.scale} ({r.customers:,} customers, {r.cores} cores)",
-                         barmode="group", height=500)
+    lines = {
+        (2, 1): {"full refresh": lambda x: x.full and x.full.wall_s,
+                 "incremental refresh": lambda x: x.incremental and x.incremental.wall_s,
+                 "scan floor": lambda x: sum(x.floor_s.values()) if x.floor_s else None,
+                 "new catalog row": lambda x: x.new_tag_s or None},
+        (2, 2): {"warehouse, full refresh": lambda x: x.full and x.full.warehouse_peak_gib,
+                 "warehouse, incremental": lambda x: x.incremental and x.incremental.warehouse_peak_gib,
+                 "refresh process": lambda x: x.full and x.full.python_peak_gib},
+    }
+    for (row, col), series in lines.items():
+        for name, value in series.items():
+            points = [(x.customers, value(x)) for x in runs.values() if value(x) is not None]
+            figure.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], name=name,
+                                        mode="lines+markers"), row=row, col=col)
+        figure.update_xaxes(type="log", title_text="customers", row=row, col=col)
+        figure.update_yaxes(type="log", row=row, col=col)
+    figure.update_layout(title=f"Benchmarks ({r.cores} cores, {r.memory_gib:.0f} GiB): targets at scale {r.scale}, "
+                               "growth over " + " -> ".join(runs), barmode="group", height=900)
     figure.write_html(path, include_plotlyjs="cdn")
 
 
@@ -186,7 +256,11 @@ def stored_results() -> dict:
 
 def write(markdown_path: Path, plot_path: Path) -> None:
     runs = stored_results()
-    r = runs.get("M") or list(runs.values())[-1]  # the targets are set at scale M
+    # the targets are set at scale M; the details need a run that reached its last step
+    complete = [x for x in runs.values() if x.full and x.incremental and x.audience and x.ours_step_s]
+    if not complete:
+        raise SystemExit("bench: no stored run reached its last step: nothing to write BENCHMARKS.md from")
+    r = runs["M"] if runs.get("M") in complete else complete[-1]
     kept = ""
     if markdown_path.exists():
         old = markdown_path.read_text()
@@ -195,8 +269,8 @@ def write(markdown_path: Path, plot_path: Path) -> None:
                 section = old[old.index(heading):]
                 following = section.find("\n## ", 1)
                 kept += "\n" + (section if following < 0 else section[:following + 1]).rstrip() + "\n"
-    markdown_path.write_text(markdown(r) + kept)
-    plot(r, plot_path)
+    markdown_path.write_text(markdown(runs, r) + kept)
+    plot(runs, r, plot_path)
 
 
 if __name__ == "__main__":
