@@ -43,6 +43,22 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b else float("nan")
 
 
+# Which refresh's costliest nodes stand beside a missed target's reason.
+MEASURED_IN = {"full": "full", "floor": "full", "peer": "full", "memory": "full", "incremental": "incremental"}
+
+
+def _measured(r, key: str) -> str:
+    refresh = getattr(r, MEASURED_IN.get(key, ""), None)
+    if not refresh or not refresh.top_nodes:
+        return ""
+    if key == "memory":
+        heaviest = sorted(refresh.top_nodes, key=lambda n: -n[2])[:3]
+        return " Measured in this run, the largest query memory by node: " + "; ".join(
+            f"{node} {memory:.2f} GiB" for node, _, memory in heaviest) + "."
+    return f" Measured in this run ({MEASURED_IN[key]} refresh, engine seconds by dbt node): " + "; ".join(
+        f"{node} {seconds:.1f} s" for node, seconds, _ in refresh.top_nodes[:6]) + "."
+
+
 def targets(r) -> list[tuple[str, str, str, str, bool]]:
     """(key, figure, value, target, met) for every target of the issue."""
     floor = sum(r.floor_s.values())
@@ -136,7 +152,7 @@ def markdown(runs: dict, r) -> str:
     for key, figure, value, target, met in targets(r):
         lines.append(f"| {figure} | {value} | {target} | {'met' if met else '**missed**'} |")
         if not met and WHY_MISSED.get(key):
-            missed.append(f"- **{figure}** ({value}, target {target}): {WHY_MISSED[key]}")
+            missed.append(f"- **{figure}** ({value}, target {target}): {WHY_MISSED[key]}{_measured(r, key)}")
     if missed:
         lines += ["", "Why the missed ones are missed:", "", *missed]
     lines += [
