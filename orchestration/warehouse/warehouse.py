@@ -107,7 +107,7 @@ def _replicas_log_in(extra: str, password: str | None) -> str:
 
 def config_xml(data_dir: Path, http_port: int, tcp_port: int, users_file: Path | None = None,
                extra: str = "", pipeline_password: str | None = None) -> str:
-    """config.xml for the server: loopback only, ClickHouse's ports, a query log for usage figures, and
+    """config.xml for the server: loopback only, ClickHouse's ports, a memory limit (settings.py), a query log for usage figures, and
     the users of users.xml (the pipeline's `default` and the read-only BI user, bi_access.py).
     `extra` is more configuration, such as the <remote_servers> of orchestration/warehouse/shards.py, whose
     replicas log in with pipeline_password."""
@@ -117,6 +117,7 @@ def config_xml(data_dir: Path, http_port: int, tcp_port: int, users_file: Path |
     return f"""<clickhouse>
     <path>{escape(str(data_dir))}/</path>{users}{extra}
     <listen_host>127.0.0.1</listen_host>
+    <max_server_memory_usage>{settings.warehouse_max_memory_bytes()}</max_server_memory_usage>
     <http_port>{http_port}</http_port>
     <tcp_port>{tcp_port}</tcp_port>
     <query_log>

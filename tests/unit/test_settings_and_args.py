@@ -151,3 +151,21 @@ def test_keep_parse_that_cannot_write_warns_and_lets_the_night_go_on(tmp_path, m
     monkeypatch.setattr(dbt_runner, "TARGET_DIR", tmp_path / "target")
     dbt_runner.keep_parse(SimpleNamespace(target_path=build_dir))
     assert "could not keep dbt's partial parse" in caplog.text
+
+
+def test_warehouse_memory_limit_is_given_in_gib_or_defaults_to_most_of_the_ram(monkeypatch):
+    import os
+
+    import pytest
+
+    from orchestration import settings
+
+    monkeypatch.delenv(settings.WAREHOUSE_MEMORY_VARIABLE, raising=False)
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert settings.warehouse_max_memory_bytes() == int(0.8 * ram)
+    monkeypatch.setenv(settings.WAREHOUSE_MEMORY_VARIABLE, "6.5")
+    assert settings.warehouse_max_memory_bytes() == int(6.5 * 2**30)
+    for bad in ("lots", "0", "-2"):
+        monkeypatch.setenv(settings.WAREHOUSE_MEMORY_VARIABLE, bad)
+        with pytest.raises(ValueError, match=settings.WAREHOUSE_MEMORY_VARIABLE):
+            settings.warehouse_max_memory_bytes()
