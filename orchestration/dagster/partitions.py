@@ -12,8 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import warnings
 
 import dagster as dg
+
+# backfill_policy is still "beta" in Dagster; we rely on it knowingly (one partition per run, below), so its
+# warning would only repeat itself in every command's and every run's output.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
 
 FIRST_AS_OF_VARIABLE = "TAGS_FIRST_AS_OF"
 DEFAULT_FIRST_AS_OF = "2025-01-01"
