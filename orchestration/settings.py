@@ -39,8 +39,10 @@ WAREHOUSE_MEMORY_VARIABLE = "WAREHOUSE_MAX_MEMORY_GIB"
 
 def warehouse_max_memory_bytes() -> int:
     """The embedded server's memory limit (all queries together): WAREHOUSE_MAX_MEMORY_GIB, else 80% of this
-    machine's RAM. Written into its config.xml: left to itself the engine takes 90% of the memory *available*
-    when it starts, so a server started beside a busy process got 10 GiB of 24 and a 5 M-customer refresh failed."""
+    machine's RAM. Written into its config.xml with the engine's dynamic limit off: left to itself, the engine
+    keeps recomputing its limit as 90% of (its resident memory + the memory the system has available), chDB's
+    resident memory reads near zero, and after a scale-L demo load the page cache left it 10 GiB of 24, so the
+    refresh's staging failed with MEMORY_LIMIT_EXCEEDED."""
     given = os.environ.get(WAREHOUSE_MEMORY_VARIABLE)
     if given:
         try:

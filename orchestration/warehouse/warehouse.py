@@ -118,6 +118,7 @@ def config_xml(data_dir: Path, http_port: int, tcp_port: int, users_file: Path |
     <path>{escape(str(data_dir))}/</path>{users}{extra}
     <listen_host>127.0.0.1</listen_host>
     <max_server_memory_usage>{settings.warehouse_max_memory_bytes()}</max_server_memory_usage>
+    <memory_worker_dynamic_hard_limit>0</memory_worker_dynamic_hard_limit>
     <http_port>{http_port}</http_port>
     <tcp_port>{tcp_port}</tcp_port>
     <query_log>
