@@ -33,9 +33,10 @@ WHY_MISSED = {
     "new_tag": "`tags refresh --select <tag>` builds the tag and everything downstream of it: the run's rows of every "
                "tag in the store (tag_snapshots, the profile, bitmaps, change log), their tests, the accuracy "
                "sample and the great-expectations check, so its time follows the store, not the one tag.",
-    "memory": "The peak is during the full refresh's staging and feature models: the dedup window over all order "
-              "versions and the hash tables of the items-to-orders join, with background merges of the parts those "
-              "inserts create; the incremental run stays far below because it touches a month.",
+    "memory": "The peak comes from the models that hold every order or every customer at once: the dedup of order "
+              "versions in base_orders, the items-to-orders join of int_customer_categories, customer_features and the "
+              "wide profile pivot (profile_snapshots), with background merges of the parts those inserts create. The "
+              "incremental run peaks about as high: it recomputes the per-customer models for everyone.",
 }
 
 
@@ -115,8 +116,10 @@ def growth(runs: dict) -> list[str]:
              "| figure | " + " | ".join(f"{scale}" for scale in runs) + " |",
              "| --- |" + " --- |" * len(runs)]
     lines += [f"| {label} | " + " | ".join(cell(r) for r in runs.values()) + " |" for label, cell in rows]
-    lines += ["", "A dash is a step that run did not reach or did not measure. Peer rounds: "
-              "two of each at S and M, one at L."]
+    from bench.__main__ import ROUNDS
+
+    lines += ["", "A dash is a step that run did not reach or did not measure. Peer rounds of each side: "
+              + ", ".join(f"{n} at {scale}" for scale, n in ROUNDS.items()) + "."]
     lines += ["", "## Costliest dbt nodes", "",
               "Engine seconds of each run's queries per dbt node (`system.query_log`, the node id dbt writes into each "
               "query), and the most memory one of its queries took. Two dbt threads, so nodes overlap.", ""]
