@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -72,6 +73,8 @@ class Results:
     new_tag_s: float = 0.0
     new_tag_members: int = 0
     new_tag_error: str = ""
+    stopped: str = ""  # the step the run stopped in, and why, when it did not reach its end
+    peer_error: str = ""  # the DuckDB peer failed (out of memory or disk): written down, and the run goes on
     date: str = ""
     commit: str = ""
 
@@ -89,7 +92,11 @@ class Results:
         return cls(**fields)
 
 
+STEPS: list[str] = []  # the titles of the steps begun, the last one the step running
+
+
 def step(title: str) -> None:
+    STEPS.append(title)
     print(f"\n== {title}", flush=True)
 
 
@@ -193,12 +200,21 @@ def peer_rounds(client, results: Results, parquet: Path) -> None:
     dbt = [str(BIN / "dbt"), "run", "--quiet", "--full-refresh", "--project-dir", ".", "--profiles-dir", ".",
            "--vars", json.dumps({"as_of": AS_OF.isoformat()}), "--select", *models]
     ours_members = dict(client.query("SELECT tag_key, member_count FROM tags.tag_catalog").result_rows)
+    import duckdb
+
+    members = None
     for round_ in range(1, ROUNDS[results.scale] + 1):
         seconds, _ = run_timed(*dbt)
         results.ours_step_s.append(seconds)
+        results.save()
         print(f"  round {round_}: ours (dbt run on the warehouse) {seconds:.1f} s", flush=True)
         started = time.perf_counter()
-        members = duckdb_peer.run(parquet, AS_OF)
+        try:
+            members = duckdb_peer.run(parquet, AS_OF)
+        except duckdb.Error as failure:
+            results.peer_error = f"DuckDB, round {round_}: {failure}"
+            print(f"  {results.peer_error}", flush=True)
+            return
         results.duckdb_step_s.append(time.perf_counter() - started)
         print(f"  round {round_}: DuckDB {results.duckdb_step_s[-1]:.1f} s", flush=True)
     results.peer_disagreements = [f"{key}: ours {ours_members.get(key)}, DuckDB {n}"
@@ -247,6 +263,7 @@ def main() -> None:
             parquet.mkdir()
             export_parquet(client, parquet)
             peer_rounds(client, results, parquet)
+            shutil.rmtree(parquet)  # 7.6 GB at L: the steps after it need the disk
             results.save()
 
             step("one more day of orders and events, then the incremental nightly run")
@@ -273,6 +290,10 @@ def main() -> None:
                 results.new_tag_error = str(failure)
                 print(f"  {failure}")
             results.save()
+        except BaseException as failure:  # the figures so far are kept, with where and why the run stopped
+            results.stopped = f"{STEPS[-1] if STEPS else 'start'}: {type(failure).__name__}: {failure}"[:2000]
+            results.save()
+            raise
         finally:
             new_tag.tags("warehouse", "stop")
 

@@ -9,6 +9,7 @@ The same contract rules (rejects, latest version wins), the same windows and the
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 from orchestration.catalog import catalog
@@ -213,7 +214,12 @@ def run(parquet: Path, as_of: dt.date) -> dict[str, int]:
     import duckdb
 
     interest = next(r for r in rule_tags() if r.tag_key == "interest")
-    connection = duckdb.connect(config={"threads": 2})  # without the icu extension, times are UTC like the warehouse
+    # Without the icu extension, times are UTC like the warehouse. DuckDB spills beside the Parquet files, and at most
+    # what leaves 10 GiB of the disk free: at 5 M customers its spill filled the disk the warehouse lives on.
+    spill = parquet.parent / "duckdb_spill"
+    room = max(shutil.disk_usage(parquet).free - 10 * 2**30, 2**30)
+    connection = duckdb.connect(config={"threads": 2, "temp_directory": str(spill),
+                                        "max_temp_directory_size": f"{room // 2**20}MiB"})
     for statement in mart_sql(parquet, as_of):
         connection.execute(statement.replace("{min_signals}", catalog.render_value(interest.params["min_signals"])))
     connection.execute(tags_sql())

@@ -44,6 +44,10 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b else float("nan")
 
 
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
 # Which refresh's costliest nodes stand beside a missed target's reason.
 MEASURED_IN = {"full": "full", "floor": "full", "peer": "full", "memory": "full", "incremental": "incremental"}
 
@@ -63,14 +67,15 @@ def _measured(r, key: str) -> str:
 def targets(r) -> list[tuple[str, str, str, str, bool]]:
     """(key, figure, value, target, met) for every target of the issue."""
     floor = sum(r.floor_s.values())
-    ours, duck = statistics.median(r.ours_step_s), statistics.median(r.duckdb_step_s)
+    ours, duck = _median(r.ours_step_s), _median(r.duckdb_step_s)
     three = r.audience["3 tags"]["bitmaps"]["wall_p50"]
     return [
         ("full", "full nightly refresh, wall", f"{r.full.wall_s:.0f} s", "under 90 s", r.full.wall_s < 90),
         ("floor", "full refresh / scan floor", f"{_ratio(r.full.wall_s, floor):.0f}x", "under 3x",
          _ratio(r.full.wall_s, floor) < 3),
-        ("peer", "ours / DuckDB (staging, feature mart, rule tags)", f"{_ratio(ours, duck):.2f}", "at most 1.0",
-         _ratio(ours, duck) <= 1.0),
+        ("peer", "ours / DuckDB (staging, feature mart, rule tags)",
+         "DuckDB failed" if r.peer_error else f"{_ratio(ours, duck):.2f}", "at most 1.0",
+         not r.peer_error and _ratio(ours, duck) <= 1.0),
         ("incremental", "incremental / full refresh", f"{_ratio(r.incremental.wall_s, r.full.wall_s):.0%}",
          "under 25%", _ratio(r.incremental.wall_s, r.full.wall_s) < 0.25),
         ("audience", "3-tag audience size p50 (bitmaps)", f"{three:.1f} ms", "under 20 ms", three < 20),
@@ -103,8 +108,8 @@ def growth(runs: dict) -> list[str]:
         ("full refresh, warehouse peak", lambda r: _value(refresh(r, "full") and r.full.warehouse_peak_gib, " GiB", 2)),
         ("full refresh, refresh process peak", lambda r: _value(refresh(r, "full") and r.full.python_peak_gib, " GiB", 2)),
         ("ours / DuckDB (staging, mart, rule tags)", lambda r: (
-            f"{statistics.median(r.ours_step_s):.0f} s / {statistics.median(r.duckdb_step_s):.0f} s"
-            if r.ours_step_s and r.duckdb_step_s else "—")),
+            f"{_median(r.ours_step_s):.0f} s / " + ("DuckDB failed" if r.peer_error else f"{_median(r.duckdb_step_s):.0f} s")
+            if r.ours_step_s else "—")),
         ("incremental refresh, wall", lambda r: _value(refresh(r, "incremental") and r.incremental.wall_s, " s", 0)),
         ("incremental refresh, warehouse peak",
          lambda r: _value(refresh(r, "incremental") and r.incremental.warehouse_peak_gib, " GiB", 2)),
@@ -116,6 +121,7 @@ def growth(runs: dict) -> list[str]:
              "| figure | " + " | ".join(f"{scale}" for scale in runs) + " |",
              "| --- |" + " --- |" * len(runs)]
     lines += [f"| {label} | " + " | ".join(cell(r) for r in runs.values()) + " |" for label, cell in rows]
+    lines += [f"\nThe {scale} run stopped in its step \"{r.stopped}\"" for scale, r in runs.items() if r.stopped]
     from bench.__main__ import ROUNDS
 
     lines += ["", "A dash is a step that run did not reach or did not measure. Peer rounds of each side: "
@@ -198,8 +204,9 @@ def markdown(runs: dict, r) -> str:
         "| --- | --- | --- |",
         *(f"| {i} | {o:.1f} s | {d:.1f} s |" for i, (o, d) in enumerate(zip(r.ours_step_s, r.duckdb_step_s), 1)),
         "",
-        "Members per rule tag, ours against DuckDB: " + (
-            "identical for every rule tag." if not r.peer_disagreements else "; ".join(r.peer_disagreements)),
+        (f"The DuckDB peer failed, so there is no comparison: {r.peer_error}" if r.peer_error else
+         "Members per rule tag, ours against DuckDB: " + (
+             "identical for every rule tag." if not r.peer_disagreements else "; ".join(r.peer_disagreements))),
         "",
         "### Audience size",
         "",
@@ -235,8 +242,8 @@ def plot(runs: dict, r, path: Path) -> None:
         "wall seconds by customers (S -> M -> L)", "peak memory by customers, GiB (S -> M -> L)"))
     floor = sum(r.floor_s.values())
     bars = {"scan floor": floor, "full refresh": r.full.wall_s, "incremental refresh": r.incremental.wall_s,
-            "ours: staging+mart+rule tags": statistics.median(r.ours_step_s),
-            "DuckDB: staging+mart+rule tags": statistics.median(r.duckdb_step_s)}
+            "ours: staging+mart+rule tags": _median(r.ours_step_s),
+            "DuckDB: staging+mart+rule tags": _median(r.duckdb_step_s)}
     figure.add_trace(go.Bar(x=list(bars), y=list(bars.values()), name="seconds"), row=1, col=1)
     for way in ("bitmaps", "long table"):
         figure.add_trace(go.Bar(x=list(r.audience), y=[r.audience[e][way]["wall_p50"] for e in r.audience], name=way),
