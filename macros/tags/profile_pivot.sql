@@ -3,20 +3,28 @@
     A flag is 0/1, a label its text ('' = none), a number Nullable(Float64) (NULL = none). Every tag column
     is Nullable, so a column a later catalog adds reads NULL (not computed) on the rows of earlier runs. -#}
 {% macro profile_pivot(tags) -%}
-with pivot as (
+{#- One map of a customer's tags per customer, then one column per tag read from it: a group by holding one
+    aggregate state per tag for every customer took 8.2 GiB at 1 M customers (3.1 GiB alone) and spilled to disk
+    at 5 M (230 s, 10.6 GiB); the map takes 5.2 (2.0) GiB, same rows. -#}
+with tag_maps as (
+    select customer_id, mapFromArrays(groupArray(tag_key), groupArray(tag_value)) as tag_values
+    from {{ ref('all_tags') }}
+    group by customer_id
+),
+
+pivot as (
     select
         customer_id
         {%- for tag_key, value_type in tags.items() %},
         {% if value_type == 'flag' -%}
-        toUInt8(countIf(tag_key = '{{ tag_key }}') > 0)
+        toUInt8(mapContains(tag_values, '{{ tag_key }}'))
         {%- elif value_type == 'number' -%}
-        toFloat64OrNull(anyIf(tag_value, tag_key = '{{ tag_key }}'))
+        toFloat64OrNull(tag_values['{{ tag_key }}'])
         {%- else -%}
-        anyIf(tag_value, tag_key = '{{ tag_key }}')
+        tag_values['{{ tag_key }}']
         {%- endif %} as {{ tag_key }}
         {%- endfor %}
-    from {{ ref('all_tags') }}
-    group by customer_id
+    from tag_maps
 )
 
 {#- The stored table's columns keep their order and the run fills them by position (dbt-clickhouse inserts

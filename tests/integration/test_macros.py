@@ -93,9 +93,10 @@ def test_score_tag_names_a_missing_weight():
     assert "tag_catalog row 'value_score', column params: score param w_frequency is missing" in message
 
 
-def test_profile_pivot_types_each_column_by_its_value_type():
+def test_profile_pivot_types_each_column_by_its_value_type(seeded):  # dbt compile connects to the warehouse
     sql = " ".join(compile_inline("{{ profile_pivot({'vip': 'flag', 'value_score': 'number', 'country': 'label'}) }}").split())
-    assert "toUInt8(countIf(tag_key = 'vip') > 0) as vip" in sql
-    assert "toFloat64OrNull(anyIf(tag_value, tag_key = 'value_score')) as value_score" in sql
-    assert "anyIf(tag_value, tag_key = 'country') as country" in sql
+    assert "mapFromArrays(groupArray(tag_key), groupArray(tag_value)) as tag_values" in sql
+    assert "toUInt8(mapContains(tag_values, 'vip')) as vip" in sql
+    assert "toFloat64OrNull(tag_values['value_score']) as value_score" in sql
+    assert "tag_values['country'] as country" in sql
     assert "toNullable(pivot.country) as country" in sql and "left join pivot" in sql
