@@ -93,9 +93,6 @@ def _value(figure, unit: str = "", digits: int = 1) -> str:
 
 def growth(runs: dict) -> list[str]:
     """The headline figures of every scale run so far, side by side: how time and memory grow with the data."""
-    def refresh(r, name):
-        return getattr(r, name) or None
-
     rows = [
         ("customers", lambda r: _value(r.customers, digits=0)),
         ("orders / order items / events", lambda r: " / ".join(
@@ -103,16 +100,16 @@ def growth(runs: dict) -> list[str]:
         ("run on (commit)", lambda r: f"{r.date} ({r.commit or '?'})"),
         ("demo data generated", lambda r: _value(r.demo_s, " s", 0)),
         ("scan floor", lambda r: _value(sum(r.floor_s.values()) if r.floor_s else None, " s", 2)),
-        ("full refresh, wall", lambda r: _value(refresh(r, "full") and r.full.wall_s, " s", 0)),
-        ("full refresh, engine time", lambda r: _value(refresh(r, "full") and r.full.engine_s, " s", 0)),
-        ("full refresh, warehouse peak", lambda r: _value(refresh(r, "full") and r.full.warehouse_peak_gib, " GiB", 2)),
-        ("full refresh, refresh process peak", lambda r: _value(refresh(r, "full") and r.full.python_peak_gib, " GiB", 2)),
+        ("full refresh, wall", lambda r: _value(r.full and r.full.wall_s, " s", 0)),
+        ("full refresh, engine time", lambda r: _value(r.full and r.full.engine_s, " s", 0)),
+        ("full refresh, warehouse peak", lambda r: _value(r.full and r.full.warehouse_peak_gib, " GiB", 2)),
+        ("full refresh, refresh process peak", lambda r: _value(r.full and r.full.python_peak_gib, " GiB", 2)),
         ("ours / DuckDB (staging, mart, rule tags)", lambda r: (
             f"{_median(r.ours_step_s):.0f} s / " + ("DuckDB failed" if r.peer_error else f"{_median(r.duckdb_step_s):.0f} s")
             if r.ours_step_s else "—")),
-        ("incremental refresh, wall", lambda r: _value(refresh(r, "incremental") and r.incremental.wall_s, " s", 0)),
+        ("incremental refresh, wall", lambda r: _value(r.incremental and r.incremental.wall_s, " s", 0)),
         ("incremental refresh, warehouse peak",
-         lambda r: _value(refresh(r, "incremental") and r.incremental.warehouse_peak_gib, " GiB", 2)),
+         lambda r: _value(r.incremental and r.incremental.warehouse_peak_gib, " GiB", 2)),
         ("3-tag audience size p50", lambda r: _value(r.audience.get("3 tags", {}).get("bitmaps", {}).get("wall_p50"), " ms")),
         ("one new catalog row to a queryable tag",
          lambda r: "failed" if r.new_tag_error else _value(r.new_tag_s or None, " s", 0)),
