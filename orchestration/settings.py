@@ -13,8 +13,10 @@ profiles.yml, so no model or description can render the password, and scrubs the
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,11 +148,22 @@ def parse_as_of(value: str | None) -> dt.date:
     try:
         day = dt.date.fromisoformat(value)
     except ValueError:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):  # well written, but no such day: say which part is wrong
+            raise ValueError(f"as_of {value} does not exist: {_why_no_such_day(value)}") from None
         raise ValueError(f"as_of must be a date written YYYY-MM-DD, got {value!r}") from None
     if day > dt.date.today() + dt.timedelta(days=1):
         # every window would count days that have not happened yet (days since the last order, ...)
         raise ValueError(f"as_of {day} is in the future (today is {dt.date.today()}): tags are computed as of a day that has begun")
     return day
+
+
+def _why_no_such_day(value: str) -> str:
+    year, month, day = (int(part) for part in value.split("-"))
+    if not 1 <= month <= 12:
+        return f"there is no month {month:02d}"
+    if day == 0:
+        return "days start at 01"
+    return f"{calendar.month_name[month]} {year} has {calendar.monthrange(year, month)[1]} days"
 
 
 # A command that runs dbt without asking for a client first (`tags docs`) finds the password too.

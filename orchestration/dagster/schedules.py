@@ -1,5 +1,8 @@
 """The nightly schedule: NIGHTLY_CRON (default 02:00 every day) in NIGHTLY_TIMEZONE (default UTC).
 
+Off unless switched on (in the UI, or with NIGHTLY_SCHEDULE=on where the Dagster daemon runs): any
+`dagster dev` on a laptop would otherwise arm a 02:00 refresh of whatever warehouse it points at.
+
 Each tick runs the partition of the day it is scheduled on (the partitions include the current day,
 partitions.py), so the night's run computes as of that day. Written as a schedule of its own rather
 than build_schedule_from_partitioned_job, which takes no cron for a time-partitioned job (only the
@@ -15,6 +18,7 @@ import dagster as dg
 from orchestration.dagster.partitions import AS_OF_PARTITIONS, KEY_FORMAT, timezone
 
 JOB_NAME = "nightly_refresh"
+SWITCH_VARIABLE = "NIGHTLY_SCHEDULE"
 
 
 def nightly_job() -> dg.UnresolvedAssetJobDefinition:
@@ -24,9 +28,17 @@ def nightly_job() -> dg.UnresolvedAssetJobDefinition:
                                            "as of its partition's day (partitioned like its assets).")
 
 
+def default_status() -> dg.DefaultScheduleStatus:
+    """NIGHTLY_SCHEDULE=on starts the schedule running (production); anything else but off is an error."""
+    given = os.environ.get(SWITCH_VARIABLE, "off").strip().lower()
+    if given not in ("on", "off"):
+        raise ValueError(f"{SWITCH_VARIABLE} must be on or off, got {given!r}")
+    return dg.DefaultScheduleStatus.RUNNING if given == "on" else dg.DefaultScheduleStatus.STOPPED
+
+
 def nightly_schedule(job) -> dg.ScheduleDefinition:
     @dg.schedule(job=job, cron_schedule=os.environ.get("NIGHTLY_CRON", "0 2 * * *"), execution_timezone=timezone(),
-                 default_status=dg.DefaultScheduleStatus.RUNNING)
+                 default_status=default_status())
     def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
         # the night's run computes as of the day it is scheduled on (in NIGHTLY_TIMEZONE, the partitions' too)
         key = context.scheduled_execution_time.strftime(KEY_FORMAT)

@@ -13,10 +13,18 @@ def test_as_of_parses_iso_dates_and_defaults_to_today():
     assert settings.parse_as_of(None) == dt.date.today()
 
 
-@pytest.mark.parametrize("bad", ["2026-02-30", "yesterday", "2026/01/01", "20260101x"])
+@pytest.mark.parametrize("bad", ["yesterday", "2026/01/01", "20260101x", "2026-2-3"])
 def test_bad_as_of_is_a_clear_error(bad):
     with pytest.raises(ValueError, match=f"as_of must be a date written YYYY-MM-DD, got '{bad}'"):
         settings.parse_as_of(bad)
+
+
+@pytest.mark.parametrize("day, why", [("2026-02-30", "February 2026 has 28 days"), ("2028-02-30", "February 2028 has 29 days"),
+                                      ("2026-04-31", "April 2026 has 30 days"), ("2026-13-01", "there is no month 13"),
+                                      ("2026-05-00", "days start at 01")])
+def test_a_well_written_day_that_does_not_exist_is_named_as_such(day, why):
+    with pytest.raises(ValueError, match=f"^as_of {day} does not exist: {why}$"):
+        settings.parse_as_of(day)
 
 
 def test_an_as_of_after_tomorrow_is_refused_tomorrow_is_not():
@@ -111,6 +119,21 @@ def test_refresh_days_are_checked_before_anything_runs(args, message, monkeypatc
     result = CliRunner().invoke(cli.app, ["refresh", *args])
     assert result.exit_code == 1, result.output
     assert message in " ".join(result.output.split())
+
+
+def test_the_nightly_schedule_is_off_unless_switched_on(monkeypatch):
+    import dagster as dg
+
+    from orchestration.dagster import schedules
+
+    job = schedules.nightly_job()
+    monkeypatch.delenv(schedules.SWITCH_VARIABLE, raising=False)
+    assert schedules.nightly_schedule(job).default_status == dg.DefaultScheduleStatus.STOPPED
+    monkeypatch.setenv(schedules.SWITCH_VARIABLE, "on")
+    assert schedules.nightly_schedule(job).default_status == dg.DefaultScheduleStatus.RUNNING
+    monkeypatch.setenv(schedules.SWITCH_VARIABLE, "yes please")
+    with pytest.raises(ValueError, match="NIGHTLY_SCHEDULE must be on or off, got 'yes please'"):
+        schedules.nightly_schedule(job)
 
 
 def test_the_nightly_schedule_runs_the_partition_of_its_day():
