@@ -184,8 +184,9 @@ def build_suites(client, rows: list[catalog.CatalogRow]) -> dict:
                                                    notes="an empty customer_id is a missing key"),
         expect.ExpectColumnValuesToBeInSet(column="tag_key", value_set=sorted(r.tag_key for r in built),
                                            notes="every row is of a built catalog tag"),
-        expect.ExpectCompoundColumnsToBeUnique(column_list=["customer_id", "tag_key"],
-                                               notes="a customer has a tag once per run"),
+        # "a customer has a tag once per run" is dbt's unique_in_run test on tag_snapshots, which fails the build
+        # and so publishes nothing. GX's form of it joined every row to its group's count: at 5 M customers one
+        # query of 114.6 s and 11.35 GiB (plus 8.2 s listing the unexpected rows) for what the GROUP BY tells.
         expect.ExpectColumnUniqueValueCountToBeBetween(
             column="customer_id", min_value=1, max_value=customers,
             notes=f"tagged customers: at most the {customers} of features.customer_features"),
