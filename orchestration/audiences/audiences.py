@@ -208,6 +208,11 @@ def size(client, expression: str, rows: list[catalog.CatalogRow]) -> int:
     return int(client.command(f"SELECT bitmapCardinality(members) FROM ({compile_published(expression, rows)})"))
 
 
+def customer_count(client) -> int:
+    """All customers of the published run: what an audience's share is of."""
+    return int(client.command(f"SELECT member_count FROM {relation('all_customers')}") or 0)
+
+
 def preview(client, expression: str, rows: list[catalog.CatalogRow], limit: int = 20) -> tuple[list[str], list[tuple]]:
     """The first `limit` matching customers (by customer_index) with the profile columns the expression uses."""
     if limit < 1:

@@ -197,15 +197,32 @@ def export_tag_changes(client, fmt: str, out: Path, as_of: dt.date | None = None
     check_destination(out)
     where = ["as_of = " + ("{as_of:Date}" if as_of else f"(SELECT max(as_of) FROM {relation('tag_changes')})")]
     if tag_key:
+        _require_known_tag(client, tag_key)
         where.append("tag_key = {tag:String}")
     if change:
         where.append("change = {change:String}")
-    query = (f"SELECT as_of, customer_id, tag_key, change, old_value, new_value FROM {relation('tag_changes')} "
+    query = (f"SELECT as_of, customer_id, tag_key, change, old_value, new_value, is_baseline FROM {relation('tag_changes')} "
              f"WHERE {' AND '.join(where)} ORDER BY tag_key, customer_id")
     params = {name: value for name, value in (("as_of", as_of), ("tag", tag_key), ("change", change)) if value}
     count = int(client.query(f"SELECT count() FROM ({query})", parameters=params).result_rows[0][0])
     write_atomically(client, query, params, fmt, out)
     return count
+
+
+def _require_known_tag(client, tag_key: str) -> None:
+    """A misspelt tag key would export an empty feed and look like a quiet night: refuse it, with the closest
+    key. Known: every tag of the catalog and every tag the feed has ever held (an archived tag keeps its past)."""
+    import difflib
+
+    from orchestration.catalog import catalog
+
+    known = {row.tag_key for row in catalog.load()}
+    known |= {r[0] for r in client.query(f"SELECT DISTINCT tag_key FROM {relation('tag_changes')}").result_rows}
+    if tag_key not in known:
+        close = difflib.get_close_matches(tag_key, known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ExportError(f"unknown tag {tag_key!r}{hint}: not in seeds/tag_catalog.csv nor ever in "
+                          f"{relation('tag_changes')}; nothing was written")
 
 
 def release_holdout(client, audience_key: str, released_by: str | None = None, reason: str = "") -> int:

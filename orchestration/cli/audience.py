@@ -36,9 +36,13 @@ def audience_list() -> None:
 @app.command("size")
 def audience_size(expression: Expression) -> None:
     """How many customers of the published tags match an expression (from the tag bitmaps)."""
+    client, rows = db.client(), catalog.load()
     started = time.perf_counter()
-    customers = audiences.size(db.client(), expression, catalog.load())
-    console.print(f"{customers:,} customers ({(time.perf_counter() - started) * 1000:.0f} ms)")
+    customers = audiences.size(client, expression, rows)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    everyone = audiences.customer_count(client)
+    share = f", {customers / everyone:.1%} of {everyone:,}" if everyone else ""
+    console.print(f"{customers:,} customers{share} ({elapsed_ms:.0f} ms)")
 
 
 @app.command("preview")

@@ -51,5 +51,6 @@ def tag_changes(
     """Export the tag change feed (tags.tag_changes): who gained, lost or changed a tag, for triggers."""
     from orchestration.audiences import exports
 
-    written = exports.export_tag_changes(db.client(), fmt, out, parse_as_of(as_of) if as_of else None, tag, change)
+    day = parse_as_of(as_of) if as_of else None  # a bad date is named before the warehouse is asked anything
+    written = exports.export_tag_changes(db.client(), fmt, out, day, tag, change)
     console.print(f"{written:,} tag changes written to {out}")

@@ -266,14 +266,22 @@ def test_the_tag_change_feed_exports_who_just_got_a_tag(night, client, tmp_path)
     assert {r["change"] for r in written} == {"added"}
 
 
-def test_cli_errors_name_the_problem_without_a_traceback(night):
+def test_a_misspelt_tag_key_is_refused_with_the_closest_one_and_nothing_written(night, client, tmp_path):
+    out = tmp_path / "changes.csv"
+    with pytest.raises(exports.ExportError, match="unknown tag 'vipp' \\(did you mean 'vip'\\?\\)"):
+        exports.export_tag_changes(client, "csv", out, tag_key="vipp")
+    assert not out.exists()
+
+
+def test_cli_errors_name_the_problem_without_a_traceback(night, client):
     runner = CliRunner()
     result = runner.invoke(app, ["audience", "size", "vip and (churn_risk or"])
     assert result.exit_code == 1 and "column 23" in result.output and "Traceback" not in result.output
     result = runner.invoke(app, ["audience", "export", "black_friday_2026", "--out", "/tmp/never.csv"])
     assert result.exit_code == 1 and "expired on 2026-11-20" in result.output and not Path("/tmp/never.csv").exists()
     result = runner.invoke(app, ["audience", "size", "vip and not churn_risk"])
-    assert result.exit_code == 0 and "customers" in result.output
+    members, everyone = size(client, "vip and not churn_risk"), rows(client, "SELECT count() FROM tags.customer_profile")[0][0]
+    assert result.exit_code == 0 and f"{members:,} customers, {members / everyone:.1%} of {everyone:,}" in result.output
 
 
 def test_the_next_night_records_who_entered_and_left_each_audience(night, client):
@@ -290,6 +298,13 @@ def test_the_next_night_records_who_entered_and_left_each_audience(night, client
                              "ORDER BY as_of", k=key)
         assert sizes == [(AS_OF, len(old)), (DAY_2, len(new))]
     assert any(members_of(client, k) != old for k, old in before.items())  # a day later, something moved
+    # the first published day is each audience's and each tag's baseline: everyone entered / was added, marked
+    # so a trigger can skip it; the next day's changes are real ones
+    for view in ("audiences.audience_changes", "tags.tag_changes"):
+        marked = dict(rows(client, f"SELECT as_of, groupUniqArray(is_baseline) FROM {view} GROUP BY as_of"))
+        assert marked == {AS_OF: [1], DAY_2: [0]}, view
+    added = rows(client, f"SELECT countIf(change != 'added') FROM tags.tag_changes WHERE as_of = '{AS_OF}'")[0][0]
+    assert added == 0  # what the baseline marks: on the first day every row is an addition
 
 
 def bi_engine(server) -> sqlalchemy.Engine:
