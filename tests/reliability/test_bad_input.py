@@ -314,7 +314,7 @@ def test_bad_raw_rows_are_rejected_with_their_reason_and_every_row_is_accounted_
            "unknown statuses and kinds, exact duplicates", 18, "each rejected with its reason; refresh publishes")
 
 
-@pytest.mark.parametrize("as_of, message", [("2026-02-30", "as_of must be a date written YYYY-MM-DD"),
+@pytest.mark.parametrize("as_of, message", [("2026-02-30", "as_of 2026-02-30 does not exist: February 2026 has 28 days"),
                                             ("yesterday", "as_of must be a date written YYYY-MM-DD"),
                                             ("2999-01-01", "as_of 2999-01-01 is in the future")])
 def test_a_bad_as_of_is_refused_before_anything_runs(demo_night, client, as_of, message):
