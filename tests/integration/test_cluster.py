@@ -133,5 +133,5 @@ def test_the_cluster_target_shards_by_customer_and_replicates_the_store():
             "ReplicatedMergeTree('/clickhouse/tables/all/{database}/{table}', '{replica}')", replicated
     # reads of the sharded table that also read an initiator-only table send that table to the shards
     assert "global inner join" in nodes["tag_bitmap_snapshots"]["raw_code"]
-    for model in ("customer_tags", "tag_history", "tag_change_log", "accuracy_mismatches"):
+    for model in ("customer_tags", "tag_history", "value_shares", "accuracy_mismatches"):
         assert "global in" in nodes[model]["raw_code"], model
