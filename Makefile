@@ -8,7 +8,7 @@ CUSTOMERS ?= 10000
 SEED      ?= 42
 SCALE     ?= M
 
-.PHONY: setup run test stop bench bench-demo bench-new-tag bench-audience clean
+.PHONY: setup run test ui stop bench bench-demo bench-new-tag bench-audience clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ $(CHROMIUM):
 
 test: setup $(CHROMIUM)
 	$(BIN)/pytest
+
+# Dagster's UI on the instance every run is recorded in (.dagster/, or DAGSTER_HOME).
+ui: setup
+	$(TAGS) ui
 
 stop:
 	$(TAGS) warehouse stop

@@ -36,6 +36,12 @@ def tcp_port() -> int:
     return int(os.environ.get("WAREHOUSE_TCP_PORT", "9000"))
 
 
+def dagster_home() -> Path:
+    """The Dagster instance every run is recorded in (runs, check results, materializations and their metadata):
+    DAGSTER_HOME if set, else .dagster in the project (gitignored), the one `tags ui` (dagster dev) opens too."""
+    return Path(os.environ.get("DAGSTER_HOME") or PROJECT_DIR / ".dagster").resolve()
+
+
 WAREHOUSE_MEMORY_VARIABLE = "WAREHOUSE_MAX_MEMORY_GIB"
 
 
@@ -139,6 +145,41 @@ def connection() -> Connection:
         password=os.environ.get("CLICKHOUSE_PASSWORD", ""),
         secure=os.environ.get("CLICKHOUSE_SECURE", "true").lower() in ("1", "true", "yes"),
     )
+
+
+@dataclass(frozen=True)
+class AlertChannels:
+    """Where a failed night is told (orchestration/alerts.py); a channel without its variables is off."""
+    slack_webhook: str  # TAGS_ALERT_SLACK_WEBHOOK: a Slack incoming webhook's URL
+    smtp_host: str  # TAGS_ALERT_SMTP_HOST (with TAGS_ALERT_EMAIL_TO): e-mail through this server
+    smtp_port: int  # TAGS_ALERT_SMTP_PORT, default 25 (STARTTLS is used when the server offers it)
+    smtp_user: str  # TAGS_ALERT_SMTP_USER / TAGS_ALERT_SMTP_PASSWORD: a login, when the server wants one
+    smtp_password: str
+    email_from: str  # TAGS_ALERT_EMAIL_FROM, default customer-tags@<this host>
+    email_to: tuple[str, ...]  # TAGS_ALERT_EMAIL_TO: addresses separated by commas
+    report_url: str  # TAGS_REPORT_URL: where people open the quality report, default its file:// path
+    dagster_url: str  # TAGS_DAGSTER_URL: the Dagster UI's address, for a link to the run (none without it)
+
+
+def alert_channels(report_file: Path) -> AlertChannels:
+    """The alert channels from the environment; an e-mail channel missing its recipients is an error naming them."""
+    env = os.environ.get
+    smtp_host, email_to = env("TAGS_ALERT_SMTP_HOST", "").strip(), env("TAGS_ALERT_EMAIL_TO", "").strip()
+    if bool(smtp_host) != bool(email_to):
+        raise ValueError("e-mail alerts need both TAGS_ALERT_SMTP_HOST and TAGS_ALERT_EMAIL_TO; only "
+                         f"{'TAGS_ALERT_SMTP_HOST' if smtp_host else 'TAGS_ALERT_EMAIL_TO'} is set")
+    port = env("TAGS_ALERT_SMTP_PORT", "25").strip()
+    if not port.isdigit():
+        raise ValueError(f"TAGS_ALERT_SMTP_PORT must be a port number, got {port!r}")
+    import socket
+
+    return AlertChannels(
+        slack_webhook=env("TAGS_ALERT_SLACK_WEBHOOK", "").strip(), smtp_host=smtp_host, smtp_port=int(port),
+        smtp_user=env("TAGS_ALERT_SMTP_USER", ""), smtp_password=env("TAGS_ALERT_SMTP_PASSWORD", ""),
+        email_from=env("TAGS_ALERT_EMAIL_FROM", "").strip() or f"customer-tags@{socket.getfqdn()}",
+        email_to=tuple(a.strip() for a in email_to.split(",") if a.strip()),
+        report_url=env("TAGS_REPORT_URL", "").strip() or report_file.resolve().as_uri(),
+        dagster_url=env("TAGS_DAGSTER_URL", "").strip().rstrip("/"))
 
 
 def parse_as_of(value: str | None) -> dt.date:

@@ -60,7 +60,7 @@ class Server:
     def env(self) -> dict[str, str]:
         return {"WAREHOUSE_DIR": str(self.root), "WAREHOUSE_HTTP_PORT": str(self.http_port),
                 "WAREHOUSE_TCP_PORT": str(self.tcp_port), "DBT_TARGET": "local",
-                "TAGS_BI_PASSWORD": BI_TEST_PASSWORD}
+                "TAGS_BI_PASSWORD": BI_TEST_PASSWORD, "DAGSTER_HOME": str(self.root / "dagster")}
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ app = App(help="Customer tags on ClickHouse: dbt models, refreshed and checked n
 app.command("demo")(data.demo_command)
 app.command("load")(data.load_command)
 app.command("refresh")(refresh.refresh_command)
+app.command("ui")(refresh.ui_command)
 app.command("docs")(data.docs_command)
 app.add_typer(warehouse.app, name="warehouse")
 app.add_typer(catalog.app, name="catalog")

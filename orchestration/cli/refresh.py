@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -71,6 +74,20 @@ def refresh_command(
             _print_outcome(day, outcome, elapsed, days[n + 1:])
     _print_summary(days[-1], total, accounting.accounts(client))
     _print_tags(client)
+
+
+def ui_command(
+    port: Annotated[int, typer.Option("--port", "-p", help="Port of the web UI.")] = 3000,
+) -> None:
+    """Open Dagster's UI (dagster dev) on the instance every refresh is recorded in: runs, checks and
+    materializations with their history, backfills, and the schedule (off unless NIGHTLY_SCHEDULE=on)."""
+    from orchestration.dagster import instance
+
+    home = instance.prepared_home()
+    console.print(f"Dagster UI on http://127.0.0.1:{port}, instance {home} (Ctrl-C stops it)")
+    os.chdir(settings.PROJECT_DIR)
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    os.execv(dagster, [dagster, "dev", "-m", "orchestration.dagster.definitions", "-p", str(port)])
 
 
 def _print_outcome(day: dt.date, outcome: refresh.RefreshOutcome, elapsed: float, not_run: list[dt.date]) -> None:

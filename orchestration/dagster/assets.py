@@ -12,8 +12,9 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 
+from orchestration import alerts
 from orchestration.catalog import catalog, catalog_sync
-from orchestration.dagster import dbt_runner
+from orchestration.dagster import dbt_runner, hooks
 from orchestration.dagster.partitions import AS_OF_PARTITIONS, ONE_DAY_PER_RUN, as_of_of
 from orchestration.dagster.project import PROJECT
 from orchestration.dagster.resources import RefreshLock, WarehouseResource
@@ -66,7 +67,7 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     # A failed quality check of error severity makes `dbt build` exit 1; Dagster judges those from the asset
     # checks (blocking or not), so the step fails only when another node errored or failed.
     invocation = dbt.cli(args, context=context, raise_on_error=False)
-    yield from invocation.stream()
+    yield from with_tag_figures(invocation.stream(), invocation.manifest, client)
     dbt_runner.keep_parse(invocation)
     if invocation.is_successful():
         return
@@ -76,6 +77,24 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     if failed:
         raise dg.Failure(description=f"dbt build failed: {'; '.join(failed[:5])}",
                          metadata={"failed": "\n".join(failed)})
+
+
+def with_tag_figures(events, manifest: dict, client):
+    """dbt's events, each tag model's materialization with its members and coverage added: numbers, so the
+    asset's page in Dagster plots them run after run (dbt's own metadata, the execution duration among it, stays).
+    A tag model is a table of one row per member, so its count() is read from the table's metadata."""
+    customers = None
+    for event in events:
+        node = manifest["nodes"].get(getattr(event.metadata.get("unique_id"), "value", ""), {}) \
+            if isinstance(event, dg.Output) else {}
+        if "tag_key" in (node.get("config", {}).get("meta") or {}):
+            if customers is None:
+                customers = int(client.command(f"SELECT count() FROM {relation('customer_features')}"))
+            members = int(client.command(f"SELECT count() FROM {node['schema']}.{node.get('alias') or node['name']}"))
+            event = event.with_metadata({**event.metadata, "members": dg.MetadataValue.int(members),
+                                         "coverage_pct": dg.MetadataValue.float(
+                                             round(100 * members / customers, 3) if customers else 0.0)})
+        yield event
 
 
 def failed_nodes(run_results: dict, manifest: dict) -> list[str]:
@@ -118,6 +137,11 @@ def published_tags(context: AssetExecutionContext, dbt: DbtCliResource, warehous
                  "--vars", dbt_runner.dbt_vars(as_of, run_id, list(held))], manifest=PROJECT.manifest_path).wait()
     make_current = _op_context(context).run.tags.get(MAKE_CURRENT_TAG) == "true"
     done = publish.publish(client, run_id, as_of, make_current=make_current)
+    if held:
+        hooks.tell(context.log, alerts.Alert(
+            subject=f"customer tags: the night of {as_of} was published with {len(held)} tag(s) held at their last "
+                    f"published values: {', '.join(held)}",
+            lines=hooks.failed_checks(context.instance, context.run_id, client), run_id=context.run_id))
     if done.backfill:
         context.log.info(f"{as_of} is earlier than the current published day: published into the history only; "
                          "BI still reads the current run (`tags refresh --publish` makes a backfill current)")

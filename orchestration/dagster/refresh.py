@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from dataclasses import dataclass, field
 
 from orchestration import relations
@@ -80,6 +79,7 @@ def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow]
     from dagster_dbt import build_dbt_asset_selection
 
     from orchestration.dagster.assets import FULL_REFRESH_TAG, MAKE_CURRENT_TAG, dbt_models
+    from orchestration.dagster import instance as dagster_instance
     from orchestration.dagster.definitions import defs
     from orchestration.dagster.partitions import partition_key
     from orchestration.dagster.schedules import JOB_NAME
@@ -91,13 +91,14 @@ def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow]
         chosen = build_dbt_asset_selection([dbt_models], dbt_select=" ".join(dbt_select))
         graph = defs.get_repository_def().asset_graph
         asset_selection = list((chosen | dg.AssetSelection.assets("published_tags")).resolve(graph))
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # dbt prints the progress
     for name in ("dagster", "dagster.builtin"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    result = job.execute_in_process(run_config=quiet, instance=instance, partition_key=partition_key(as_of),
-                                    tags={FULL_REFRESH_TAG: str(full).lower(), MAKE_CURRENT_TAG: str(make_current).lower()},
-                                    asset_selection=asset_selection, raise_on_error=False)
+    with dagster_instance.instance() as instance:  # recorded where `tags ui` shows it
+        result = job.execute_in_process(run_config=quiet, instance=instance, partition_key=partition_key(as_of),
+                                        tags={FULL_REFRESH_TAG: str(full).lower(),
+                                              MAKE_CURRENT_TAG: str(make_current).lower()},
+                                        asset_selection=asset_selection, raise_on_error=False)
     failures, checks, published, backfill, held = [], [], False, False, []
     for event in result.all_events:
         if event.is_step_failure:

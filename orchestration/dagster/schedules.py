@@ -15,6 +15,7 @@ import os
 
 import dagster as dg
 
+from orchestration.dagster.hooks import alert_on_failure
 from orchestration.dagster.partitions import AS_OF_PARTITIONS, KEY_FORMAT, timezone
 
 JOB_NAME = "nightly_refresh"
@@ -23,7 +24,9 @@ SWITCH_VARIABLE = "NIGHTLY_SCHEDULE"
 
 def nightly_job() -> dg.UnresolvedAssetJobDefinition:
     # In one process, so the refresh lock (a resource) is held from the first step to the last.
+    # Its failed steps send alerts (hooks.py), wherever it runs.
     return dg.define_asset_job(JOB_NAME, selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor,
+                               hooks={alert_on_failure},
                                description="Staging, features, every catalog tag, outputs, quality checks, publish: "
                                            "as of its partition's day (partitioned like its assets).")
 

@@ -12,7 +12,7 @@ import pytest
 
 from orchestration.catalog import catalog
 from orchestration.dagster import refresh
-from tests.conftest import TAGS_COMMAND, published_state
+from tests.conftest import TAGS_COMMAND, free_port, published_state
 from tests.integration.known import AS_OF
 
 DAY_2 = AS_OF + dt.timedelta(days=1)
@@ -46,6 +46,31 @@ def test_the_job_builds_checks_and_publishes(demo_night, client):
     built = [r for r in catalog.load() if r.status != "archived"]
     assert dict(results) == {"accuracy": len([r for r in built if r.method in ("rule", "score", "manual")]),
                              "coverage": len(built), "distribution": len(built), "stability": len(built)}
+
+
+def test_the_run_is_recorded_in_the_dagster_instance_the_ui_opens(demo_night, client, server):
+    import dagster as dg
+
+    from orchestration.dagster import instance as dagster_instance
+    from orchestration.dagster.schedules import JOB_NAME
+
+    assert dagster_instance.prepared_home() == server.root / "dagster"  # DAGSTER_HOME, as `tags ui` opens it
+    with dagster_instance.instance() as instance:
+        run = instance.get_run_by_id(demo_night.run_id)
+        assert run.status == dg.DagsterRunStatus.SUCCESS and run.job_name == JOB_NAME
+        assert run.tags["dagster/partition"] == AS_OF.isoformat()
+        checks = instance.get_records_for_run(demo_night.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+        assert len(checks.records) == len(demo_night.checks) > 100
+        materialized = {r.event_log_entry.dagster_event.asset_key.to_user_string(): r.event_log_entry.asset_materialization
+                        for r in instance.get_records_for_run(demo_night.run_id,
+                                                              of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records}
+    assert {"published_tags", "quality_report", "tag_models/tag_vip"} <= materialized.keys()
+    vip = materialized["tag_models/tag_vip"].metadata
+    members = rows(client, "SELECT count() FROM tags.customer_tags WHERE tag_key = 'vip'")[0][0]
+    assert members > 0 and vip["members"].value == members
+    assert vip["coverage_pct"].value == pytest.approx(100 * members / 2000, abs=1e-3)
+    assert vip["Execution Duration"].value > 0
+    assert materialized["published_tags"].metadata["run_id"].value == demo_night.run_id
 
 
 def test_freshness_is_the_delay_from_the_newest_fact_to_publishing(demo_night, client):
@@ -140,7 +165,65 @@ def members_of(client, *tag_keys: str) -> dict[str, set]:
     return found
 
 
-def test_a_rule_change_that_halves_a_tag_fails_its_blocking_check_and_holds_that_tag(demo_night, client):
+@pytest.fixture
+def alert_receivers(httpserver, monkeypatch):
+    """A local SMTP server and a local HTTP receiver standing in for Slack, named in the alert variables."""
+    import email
+    import email.policy
+
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler hook
+            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+            return "250 OK"
+
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    httpserver.expect_request("/services/T0/B0/x", method="POST").respond_with_data("ok")
+    for name, value in {"TAGS_ALERT_SLACK_WEBHOOK": httpserver.url_for("/services/T0/B0/x"),
+                        "TAGS_ALERT_SMTP_HOST": "127.0.0.1", "TAGS_ALERT_SMTP_PORT": str(smtp.port),
+                        "TAGS_ALERT_EMAIL_TO": "ops@example.com, data@example.com",
+                        "TAGS_REPORT_URL": "https://tags.example/reports/quality/",
+                        "TAGS_DAGSTER_URL": "http://dagster.example:3000"}.items():
+        monkeypatch.setenv(name, value)
+    try:
+        yield {"slack": lambda: [__import__("json").loads(request.get_data())["text"] for request, _ in httpserver.log],
+               "mail": inbox.messages}
+    finally:
+        smtp.stop()
+
+
+def test_a_failed_night_alerts_on_slack_and_by_email_naming_what_failed(demo_night, client, alert_receivers,
+                                                                         monkeypatch):
+    before = published_state(client)
+    monkeypatch.setenv("TAG_HISTORY_RETENTION_DAYS", "forever")  # stops the run at its first step
+    outcome = run(DAY_2)
+    assert not outcome.success and not outcome.published
+    assert published_state(client) == before
+    [slack] = alert_receivers["slack"]()
+    [mail] = alert_receivers["mail"]
+    assert slack.startswith(f"customer tags: the night of {DAY_2} failed at dbt_models")
+    assert "TAG_HISTORY_RETENTION_DAYS must be a whole number of days" in slack
+    assert "nothing was published: BI keeps reading the last published night" in slack
+    assert "Quality report: https://tags.example/reports/quality/" in slack
+    assert f"Run in Dagster: http://dagster.example:3000/runs/{outcome.run_id}" in slack
+    assert mail["Subject"] == f"customer tags: the night of {DAY_2} failed at dbt_models"
+    assert mail["To"] == "ops@example.com, data@example.com"
+    assert mail.get_content().replace("\r\n", "\n").strip() == slack.strip()
+    # a healthy night tells no one
+    monkeypatch.delenv("TAG_HISTORY_RETENTION_DAYS")
+    healthy = run(DAY_2)
+    assert healthy.published and not healthy.held and not [c for c in healthy.checks if not c.passed and c.blocking]
+    assert len(alert_receivers["slack"]()) == len(alert_receivers["mail"]) == 1
+
+
+def test_a_rule_change_that_halves_a_tag_fails_its_blocking_check_and_holds_that_tag(demo_night, client,
+                                                                                        alert_receivers):
     before = members_of(client, "vip_diamond")
     # vip_diamond blocks on stability: raise its threshold to the members' median lifetime spend
     median = rows(client, "SELECT median(spend_total) FROM features.customer_features WHERE spend_total > 20000")[0][0]
@@ -165,6 +248,12 @@ def test_a_rule_change_that_halves_a_tag_fails_its_blocking_check_and_holds_that
     assert failed[0].metadata["outcome"].startswith("holds this tag")
     assert members_of(client, "vip_diamond") == before
     assert rows(client, "SELECT tag_key, stale FROM tags.tag_catalog WHERE stale") == [("vip_diamond", 1)]
+    # the night published, the held tag is told: on Slack and by e-mail, with the failed check's own message
+    [slack] = alert_receivers["slack"]()
+    assert slack.startswith(f"customer tags: the night of {DAY_2} was published with 1 tag(s) held at their last "
+                            "published values: vip_diamond")
+    assert f"tag_models/tag_vip_diamond quality__vip_diamond__stability: {failed[0].metadata['message']}" in slack
+    assert [m["Subject"] for m in alert_receivers["mail"]] == [slack.splitlines()[0]]
 
 
 def test_a_bug_between_staging_and_tags_is_caught_by_the_independent_path(demo_night, client):

@@ -1,0 +1,63 @@
+"""Alerts from the nightly job (orchestration/alerts.py sends them): a failed step, and a night published with tags
+held back by their failed checks (sent by the publish step, assets.py). The hook is on the `nightly_refresh` job, the
+one the command line, the schedule and its backfills run; Dagster's own asset job (assets materialized by hand in the
+UI) does not carry it."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration import alerts
+from orchestration.warehouse import db
+
+# what a failed step leaves published: before or at publishing, the night before stays what BI reads
+AFTER_PUBLISHING = ("quality_report", "published_freshness")
+
+
+def failed_checks(instance: dg.DagsterInstance, run_id: str, client=None) -> list[str]:
+    """`asset check: message` of every check of the run that failed, in the order they ran; a quality check's
+    message (observed against expected) is the one quality.check_results keeps, when the warehouse answers."""
+    recorded = {}
+    if client is not None:
+        from orchestration.quality import quality
+
+        recorded = quality.results(client, run_id)
+    lines = []
+    for record in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        if evaluation.passed:
+            continue
+        message = recorded.get(evaluation.check_name, {}).get("message") or \
+            getattr(evaluation.metadata.get("message") or evaluation.metadata.get("observed"), "value", "failed")
+        lines.append(f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}: {message}")
+    return lines
+
+
+def tell(log, alert: alerts.Alert) -> None:
+    """Send the alert; a channel that fails is a warning in the run's log, never a failed run."""
+    try:
+        sent = alerts.send(alert)
+    except (RuntimeError, ValueError) as error:
+        log.warning(str(error))
+        return
+    if sent:
+        log.info(f"alert sent ({', '.join(sent)}): {alert.subject}")
+
+
+@dg.failure_hook(name="alert_on_failure")
+def alert_on_failure(context: dg.HookContext) -> None:
+    run = context.instance.get_run_by_id(context.run_id)
+    as_of = run.tags.get("dagster/partition", "?") if run else "?"
+    step = context.step_key
+    outcome = ("the night was published; this step after it failed" if step in AFTER_PUBLISHING
+               else "nothing was published: BI keeps reading the last published night")
+    error = context.op_exception
+    reason = (str(error).strip().splitlines() or ["failed"])[0] if error else "failed"
+    try:
+        client = db.client()
+    except Exception:  # noqa: BLE001 - the warehouse may be why the night failed; alert without its figures
+        client = None
+    tell(context.log, alerts.Alert(
+        subject=f"customer tags: the night of {as_of} failed at {step}",
+        lines=[f"{step}: {reason}", outcome, *failed_checks(context.instance, context.run_id, client)],
+        run_id=context.run_id))
