@@ -12,14 +12,15 @@ from rich.table import Table
 from orchestration.relations import relation
 from orchestration.audiences import audiences
 from orchestration.catalog import catalog
-from orchestration.cli.common import App, CommandError, Expression, Format, KNOWN_ERRORS, console
+from orchestration.cli.common import (App, CommandError, Expression, FileFormat, Format, Json, KNOWN_ERRORS, console,
+                                      print_json, show)
 from orchestration.warehouse import db
 
 app = App(help="Audiences: tags combined with and / or / not, sized, compared and exported.", no_args_is_help=True)
 
 
 @app.command("list")
-def audience_list() -> None:
+def audience_list(as_json: Json = False) -> None:
     """Every audience of seeds/audiences.csv: live ones with their size, expired ones with their last day."""
     result = db.client().query(
         "SELECT audience_key, channel, priority, status, member_count, expires_on, last_built_as_of, expression "
@@ -30,17 +31,21 @@ def audience_list() -> None:
     for key, channel, priority, status, members, expires_on, last_built, _ in result.result_rows:
         table.add_row(key, channel, str(priority), status if status == "live" else f"[yellow]{status}[/]",
                       f"{members:,}" if status == "live" else "-", str(expires_on), str(last_built or "never"))
-    console.print(table)
+    show(table, result.column_names, result.result_rows, as_json)
 
 
 @app.command("size")
-def audience_size(expression: Expression) -> None:
+def audience_size(expression: Expression, as_json: Json = False) -> None:
     """How many customers of the published tags match an expression (from the tag bitmaps)."""
     client, rows = db.client(), catalog.load()
     started = time.perf_counter()
     customers = audiences.size(client, expression, rows)
     elapsed_ms = (time.perf_counter() - started) * 1000
     everyone = audiences.customer_count(client)
+    if as_json:
+        print_json({"expression": expression, "customers": customers, "all_customers": everyone,
+                    "share": customers / everyone if everyone else None, "milliseconds": round(elapsed_ms, 1)})
+        return
     share = f", {customers / everyone:.1%} of {everyone:,}" if everyone else ""
     console.print(f"{customers:,} customers{share} ({elapsed_ms:.0f} ms)")
 
@@ -49,6 +54,7 @@ def audience_size(expression: Expression) -> None:
 def audience_preview(
     expression: Expression,
     limit: Annotated[int, typer.Option(help="Customers to show.")] = 20,
+    as_json: Json = False,
 ) -> None:
     """The first matching customers with the tags the expression uses (from tags.customer_profile)."""
     columns, rows = audiences.preview(db.client(), expression, catalog.load(), limit)
@@ -57,12 +63,13 @@ def audience_preview(
         table.add_column(column)
     for row in rows:
         table.add_row(*(str(value) for value in row))
-    console.print(table)
+    show(table, list(columns), rows, as_json)
 
 
 @app.command("overlap")
 def audience_overlap(
     keys: Annotated[list[str] | None, typer.Argument(help="Audience keys (default every live audience).")] = None,
+    as_json: Json = False,
 ) -> None:
     """Customers shared by every pair of audiences (bitmap AND cardinalities); the report has the heatmap."""
     result = audiences.overlap(db.client(), keys)
@@ -72,13 +79,15 @@ def audience_overlap(
         table.add_column(key, justify="right")
     for a in result.keys:
         table.add_row(a, *(f"{result.shared[(a, b)]:,}" for b in result.keys))
-    console.print(table)
+    show(table, ["audience", *result.keys], [(a, *(result.shared[(a, b)] for b in result.keys)) for a in result.keys],
+         as_json)
 
 
 @app.command("breakdown")
 def audience_breakdown(
     audience_key: Annotated[str, typer.Argument(help="A live audience.")],
     by: Annotated[str, typer.Option(help="A label tag, e.g. rfm_segment or country.")] = "rfm_segment",
+    as_json: Json = False,
 ) -> None:
     """An audience's members per value of a label tag."""
     parts = audiences.breakdown(db.client(), audience_key, by, catalog.load())
@@ -88,14 +97,14 @@ def audience_breakdown(
         table.add_column(column, justify="left" if column == by else "right")
     for value, customers in parts:
         table.add_row(value, f"{customers:,}", f"{customers / total:.1%}")
-    console.print(table)
+    show(table, [by, "customers", "share"], [(value, n, n / total) for value, n in parts], as_json)
 
 
 @app.command("export")
 def audience_export(
     audience_key: Annotated[str, typer.Argument(help="A live audience of seeds/audiences.csv.")],
     out: Annotated[Path, typer.Option(help="File to write (replaced only once complete).")],
-    fmt: Format = "csv",
+    fmt: Format = FileFormat.csv,
     holdout: Annotated[str, typer.Option(help="Share held out as a control group, e.g. 10%.")] = "0%",
     seed: Annotated[str, typer.Option(help="Holdout seed: the same seed holds out the same customers.")] = "holdout",
     exclusive: Annotated[bool, typer.Option(
@@ -106,7 +115,7 @@ def audience_export(
 
     try:
         share = exports.parse_share(holdout)
-        done = exports.export_audience(db.client(), audience_key, fmt, out, share, seed, exclusive)
+        done = exports.export_audience(db.client(), audience_key, fmt.value, out, share, seed, exclusive)
     except KNOWN_ERRORS as exc:  # whatever stopped it, no file was written
         raise CommandError(f"nothing was exported: {exc}") from exc
     console.print(f"{done.exported:,} of {done.members:,} members of {audience_key} (as of {done.as_of}) written to "

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import functools
+import json
 import logging
+import sys
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from orchestration import settings
 from orchestration.catalog import catalog, catalog_sync
@@ -16,7 +20,8 @@ from orchestration.dagster import dbt_runner
 from orchestration.publishing import publish
 from orchestration.warehouse import db, loader, refresh_lock, warehouse
 
-console = Console()
+# Piped into a file or another program, tables keep their whole rows instead of being cut at 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 200)
 
 # What a command may raise that is the user's to fix: one `error:` line naming it, exit 1, no traceback.
 KNOWN_ERRORS = (warehouse.WarehouseError, db.WarehouseUnreachable, loader.LoadError, dbt_runner.DbtFailed,
@@ -26,7 +31,34 @@ KNOWN_ERRORS = (warehouse.WarehouseError, db.WarehouseUnreachable, loader.LoadEr
 
 AsOf = Annotated[str, typer.Option("--as-of", help="Date the run is computed as of, YYYY-MM-DD (default today).")]
 Expression = Annotated[str, typer.Argument(help="Tags combined with and / or / not, e.g. \"vip and not churn_risk\".")]
-Format = Annotated[str, typer.Option("--format", help="csv or parquet.")]
+
+
+class FileFormat(str, enum.Enum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+class Change(str, enum.Enum):
+    added = "added"
+    removed = "removed"
+    changed = "changed"
+
+
+Format = Annotated[FileFormat, typer.Option("--format", help="File format.")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON (a list of objects, values unformatted) instead of a table.")]
+
+
+def show(table: Table, columns: list[str], rows: list, as_json: bool) -> None:
+    """A command's rows: a table for people, or with --json one JSON list of objects for scripts."""
+    if as_json:
+        print_json([dict(zip(columns, row)) for row in rows])
+    else:
+        console.print(table)
+
+
+def print_json(value) -> None:
+    """Plain JSON on stdout (no colours, no wrapping), dates and decimals as text."""
+    sys.stdout.write(json.dumps(value, default=str, ensure_ascii=False) + "\n")
 
 
 class CommandError(Exception):

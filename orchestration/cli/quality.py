@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from orchestration.catalog import catalog
-from orchestration.cli.common import App, console
+from orchestration.cli.common import App, Json, console, show
 from orchestration.warehouse import db
 
 app = App(help="Tag quality: the report, and the human review of a sample.", no_args_is_help=True)
@@ -37,7 +37,8 @@ def quality_review_sample(
 
 
 @app.command("review-import")
-def quality_review_import(sheet: Annotated[Path, typer.Argument(help="The reviewed CSV sheet.")]) -> None:
+def quality_review_import(sheet: Annotated[Path, typer.Argument(help="The reviewed CSV sheet.")],
+                          as_json: Json = False) -> None:
     """Read a reviewed sheet back: human accuracy per tag (healthy over 95%, risk under 85%)."""
     from orchestration.quality import review
 
@@ -47,4 +48,5 @@ def quality_review_import(sheet: Annotated[Path, typer.Argument(help="The review
         table.add_column(column)
     for a in accuracies:
         table.add_row(a.tag_key, str(a.correct), str(a.wrong), f"{a.accuracy:.1%}", a.status)
-    console.print(table)
+    show(table, ["tag", "correct", "wrong", "accuracy", "status"],
+         [(a.tag_key, a.correct, a.wrong, a.accuracy, a.status) for a in accuracies], as_json)

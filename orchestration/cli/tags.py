@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from orchestration.catalog import manual_tags
-from orchestration.cli.common import App, Format, as_of as parse_as_of, console, valid_catalog
+from orchestration.cli.common import App, Change, FileFormat, Format, as_of as parse_as_of, console, valid_catalog
 from orchestration.warehouse import db, refresh_lock
 
 app = App(help="Hand-picked (manual) tags.", no_args_is_help=True)
@@ -43,14 +43,14 @@ def _assign(action: str, tag_key: str, customer_ids: list[str]) -> None:
 @app.command("changes")
 def tag_changes(
     out: Annotated[Path, typer.Option(help="File to write (replaced only once complete).")],
-    fmt: Format = "csv",
+    fmt: Format = FileFormat.csv,
     as_of: Annotated[str, typer.Option("--as-of", help="Published as_of (default the latest).")] = "",
     tag: Annotated[str | None, typer.Option(help="Only this tag.")] = None,
-    change: Annotated[str | None, typer.Option(help="Only added, removed or changed.")] = None,
+    change: Annotated[Change | None, typer.Option(help="Only this kind of change.")] = None,
 ) -> None:
     """Export the tag change feed (tags.tag_changes): who gained, lost or changed a tag, for triggers."""
     from orchestration.audiences import exports
 
     day = parse_as_of(as_of) if as_of else None  # a bad date is named before the warehouse is asked anything
-    written = exports.export_tag_changes(db.client(), fmt, out, day, tag, change)
+    written = exports.export_tag_changes(db.client(), fmt.value, out, day, tag, change.value if change else None)
     console.print(f"{written:,} tag changes written to {out}")

@@ -284,6 +284,34 @@ def test_cli_errors_name_the_problem_without_a_traceback(night, client):
     assert result.exit_code == 0 and f"{members:,} customers, {members / everyone:.1%} of {everyone:,}" in result.output
 
 
+def test_json_output_carries_the_same_figures_as_the_tables_and_fixed_choices_are_refused(night, client):
+    import json
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["audience", "size", "vip and not churn_risk", "--json"])
+    found = json.loads(result.output)
+    everyone = rows(client, "SELECT count() FROM tags.customer_profile")[0][0]
+    assert found["customers"] == size(client, "vip and not churn_risk") and found["all_customers"] == everyone
+    assert found["share"] == pytest.approx(found["customers"] / everyone)
+    listed = json.loads(runner.invoke(app, ["audience", "list", "--json"]).output)
+    assert {a["audience_key"]: a["member_count"] for a in listed if a["status"] == "live"} == dict(
+        rows(client, "SELECT audience_key, member_count FROM audiences.audience_catalog WHERE status = 'live'"))
+    keys = audiences.live_keys(client)[:3]
+    overlap = json.loads(runner.invoke(app, ["audience", "overlap", *keys, "--json"]).output)
+    shared = audiences.overlap(client, keys).shared
+    assert [[row["audience"], *(row[b] for b in keys)] for row in overlap] == [[a, *(shared[(a, b)] for b in keys)]
+                                                                              for a in keys]
+    parts = json.loads(runner.invoke(app, ["audience", "breakdown", "high_value_score", "--by", "country", "--json"]).output)
+    assert {p["country"]: p["customers"] for p in parts} == dict(audiences.breakdown(client, "high_value_score", "country",
+                                                                                     catalog.load()))
+    for args, choices in ((["tag", "changes", "--out", "/tmp/never.csv", "--change", "gone"], "'added', 'removed', 'changed'"),
+                          (["audience", "export", "payment_reminder", "--out", "/tmp/never.xls", "--format", "xls"],
+                           "'csv', 'parquet'")):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2 and choices in " ".join(result.output.replace("│", " ").split()), result.output
+        assert not Path(args[args.index("--out") + 1]).exists()
+
+
 def test_the_next_night_records_who_entered_and_left_each_audience(night, client):
     before = {a: members_of(client, a) for a in audiences.live_keys(client)}
     outcome = refresh.run(DAY_2, None, catalog.load())
