@@ -70,6 +70,7 @@ class Results:
     duckdb_step_s: list[float] = field(default_factory=list)
     peer_disagreements: list[str] = field(default_factory=list)
     audience: dict = field(default_factory=dict)
+    commands: dict = field(default_factory=dict)  # `tags --help` and `tags audience size` as commands, wall seconds
     new_tag_s: float = 0.0
     new_tag_members: int = 0
     new_tag_error: str = ""
@@ -280,6 +281,9 @@ def main() -> None:
             for label, ways in results.audience.items():
                 print(f"  {label}: " + "; ".join(f"{w} p50 {f['wall_p50']:.1f} ms p95 {f['wall_p95']:.1f} ms"
                                                   for w, f in ways.items()))
+            results.commands = audience_size.command_times(audience_size.EXPRESSIONS["3 tags"][0])
+            print(f"  as commands: `tags --help` {results.commands['help_s']:.2f} s, `tags audience size` "
+                  f"{results.commands['audience_size_s']:.2f} s (median of 5, new process each)")
             results.save()
 
             step("one new catalog row to a queryable tag")

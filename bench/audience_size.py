@@ -103,3 +103,25 @@ def engine_times(client, expression: str, long_sql: str) -> dict[str, list[float
 
 if __name__ == "__main__":
     main()
+
+
+def command_times(expression: str, rounds: int = 5) -> dict[str, float]:
+    """Median wall seconds of `tags --help` and of `tags audience size EXPR --json` as a person or a script runs
+    them: a new Python process each time, so start-up and imports count (the query itself is measured above)."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    tags = str(Path(sys.executable).with_name("tags"))
+
+    def median_wall(*args: str) -> float:
+        walls = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            subprocess.run([tags, *args], check=True, stdout=subprocess.DEVNULL)
+            walls.append(time.perf_counter() - started)
+        return statistics.median(walls)
+
+    return {"help_s": median_wall("--help"), "audience_size_s": median_wall("audience", "size", expression, "--json")}
+
