@@ -316,10 +316,24 @@ def test_quality_report_renders_in_headless_chromium_without_console_errors(demo
     console = [line for line in browser.stderr.splitlines() if ":CONSOLE" in line]
     assert console == []
     dom = browser.stdout
-    assert dom.count('class="main-svg"') >= 4  # plotly drew the trend, the distributions and both heatmaps
+    assert dom.count('class="main-svg"') >= 5  # plotly drew both number tags' histograms, the distributions, 2 heatmaps
     assert f"Tag quality as of {DAY_2}" in dom
-    for text in ("vip_diamond", "drift (PSI)", "Catalog hygiene", "usage_rate", "Member overlap of flag tags"):
+    for text in ("vip_diamond", "drift (PSI)", "Catalog hygiene", "usage_rate", "Member overlap of flag tags",
+                 "rfm_score: customers per bin", "probably one audience under two names"):
         assert text in dom
+    # the summary first, then what failed, then every tag; tags needing someone before the ones that passed
+    assert dom.index(f"Tags as of {DAY_2}: published.") < dom.index("Needs attention") < dom.index("<h2>Tags</h2>")
+    import re
+
+    tags_table = dom[dom.index('<table class="tags">'):]
+    tags_table = tags_table[:tags_table.index("</table>")]
+    statuses = re.findall(r">(held \(stale\)|blocked|warning|passed)</td>", tags_table)
+    ranks = [{"held (stale)": 0, "blocked": 0, "warning": 1, "passed": 2}[s] for s in statuses]
+    assert len(statuses) == len([r for r in catalog.load() if r.status != "archived"]) and ranks == sorted(ranks)
+    assert tags_table.count('class="spark"') == len(statuses)  # a coverage sparkline per tag
+    assert re.search(r"<td>vip</td><td>[^<]+</td><td>value</td><td>[\d,]+</td><td>\d+\.\d+ %</td>", tags_table)
+    # a page per day is kept; the index lists them
+    assert (tmp_path / f"{DAY_2}.html").exists() and f"<b>{DAY_2}</b>" in dom
 
 
 def test_review_sheet_round_trip_gives_human_accuracy_per_tag(demo_night, client, tmp_path):
