@@ -95,7 +95,7 @@ def _tag_model(r: catalog.CatalogRow) -> dict:
         value_tests.append({"accepted_values": {"arguments": {"values": ["1"]}}})
     return {
         "name": model_name(r.tag_key),
-        "description": f"{r.tag_name}: {r.description} One row per tagged customer.",
+        "description": f"{r.tag_name}: {r.description} {_as_built(r)}One row per tagged customer.",
         "config": {"meta": _tag_meta(r),
                    "tags": ["tag", r.category]},
         "columns": [
@@ -105,6 +105,16 @@ def _tag_model(r: catalog.CatalogRow) -> dict:
              "data_tests": value_tests},
         ],
     }
+
+
+def _as_built(r: catalog.CatalogRow) -> str:
+    """The rule as the model applies it (params filled in), or a score's params: so dbt docs show what runs, not
+    only the prose, which may name a threshold a params edit has since changed."""
+    if r.method == "rule":
+        return f"Rule as built: `{catalog.render_rule(r)}`. "
+    if r.params:
+        return "Params: " + ", ".join(f"{k}={catalog.render_value(v)}" for k, v in r.params.items()) + ". "
+    return ""
 
 
 def _tag_meta(r: catalog.CatalogRow) -> dict:

@@ -62,5 +62,7 @@ class TagTranslator(DagsterDbtTranslator):
 
     def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
         meta = dbt_resource_props.get("config", {}).get("meta") or {}
-        extra = {key: meta[key] for key in ("tag_key", "tag_name", "owner") if key in meta}
+        extra = {key: meta[key] for key in ("tag_key", "tag_name", "owner", "rule") if key in meta}
+        if meta.get("params"):  # a score's or method's params, as the model reads them
+            extra["params"] = ", ".join(f"{k}={v}" for k, v in meta["params"].items())
         return {**super().get_metadata(dbt_resource_props), **extra}

@@ -90,3 +90,24 @@ def test_each_tag_model_carries_its_catalog_row_parsed_once():
         if row.method == "rule":
             assert meta[row.tag_key]["rule"] == catalog.render_rule(row) and "{" not in meta[row.tag_key]["rule"]
     assert meta["value_score"]["params"]["w_monetary"] == 0.35
+
+
+def test_dbt_docs_and_dagster_show_each_tag_as_built_with_its_params():
+    from orchestration.dagster.translator import TagTranslator
+
+    rows = {r.tag_key: r for r in catalog.load()}
+    document = yaml.safe_load(catalog_sync.expected_files(catalog.load())[catalog_sync.GENERATED_DIR / "_tags.yml"])
+    models = {m["name"]: m for m in document["models"]}
+    vip = models["tag_vip"]
+    # the description names the rule as the model applies it: a params edit shows there at the next sync
+    assert f"Rule as built: `{catalog.render_rule(rows['vip'])}`." in vip["description"]
+    assert "20000" in catalog.render_rule(rows["vip"])
+    edited = dataclasses.replace(rows["vip"], params={**rows["vip"].params, "min_spend_365d": 25000})
+    assert "spend_365d >= 25000" in catalog_sync._tag_model(edited)["description"]
+    assert "Params: w_recency=0.2, " in models["tag_value_score"]["description"]
+    # Dagster's asset metadata carries the same, read from the manifest's meta
+    as_in_manifest = (lambda model: {**model, "columns": {c["name"]: c for c in model["columns"]}})
+    metadata = TagTranslator().get_metadata(as_in_manifest(vip))
+    assert metadata["rule"] == catalog.render_rule(rows["vip"]) and metadata["owner"] == rows["vip"].owner
+    assert "w_monetary=0.35" in TagTranslator().get_metadata(as_in_manifest(models["tag_value_score"]))["params"]
+
