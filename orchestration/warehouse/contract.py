@@ -37,6 +37,11 @@ class Column:
     type: str
 
     @property
+    def optional(self) -> bool:
+        """A Nullable column may be absent from a loaded file: its rows load with NULL there."""
+        return self.type.startswith("Nullable(")
+
+    @property
     def loader_filled(self) -> bool:
         """Columns starting with `_` (load id, load time) are written by the loader, not by the file."""
         return self.name.startswith("_")

@@ -69,6 +69,13 @@ class LoadFile:
     def format(self) -> str:
         return FORMATS[self.path.suffix.lower()]
 
+    @property
+    def columns(self) -> list[contract.Column]:
+        """The contract's columns this file brings: every required one, and the optional (Nullable) ones its header
+        has; the others load as NULL."""
+        present = set(file_columns(self))
+        return [c for c in self.table.required if not c.optional or c.name in present]
+
 
 def find_files(directory: Path) -> list[LoadFile]:
     if not directory.is_dir():
@@ -128,7 +135,7 @@ def _check_utf8(path: Path) -> None:
 
 def check_columns(f: LoadFile) -> None:
     present = set(file_columns(f))
-    missing = [c.name for c in f.table.required if c.name not in present]
+    missing = [c.name for c in f.table.required if c.name not in present and not c.optional]
     if missing:
         raise LoadError(f"{f.path}: missing required column(s) {', '.join(missing)} of raw.{f.table.name}")
 
@@ -161,7 +168,7 @@ def _value_range(clickhouse_type: str) -> tuple[int, int] | None:
 def _out_of_range(client, f: LoadFile, scratch: str) -> str | None:
     """An integer too big for its column (99999999999 would become an Int32 of 1215752191) or a time
     outside DateTime's years (1900 would become 1970), which ClickHouse takes without a word."""
-    columns = [c for c in f.table.required if _value_range(c.type)]
+    columns = [c for c in f.columns if _value_range(c.type)]
     if not columns:
         return None
     if f.format == "CSVWithNames":
@@ -189,7 +196,7 @@ def _first_bad_cell(client, f: LoadFile, scratch: str, columns: list[contract.Co
     too big for their type; None if not found."""
     if f.format != "CSVWithNames":
         return None
-    columns = columns or f.table.required
+    columns = columns or f.columns
     text = f"{scratch}_text"
     client.command(f"CREATE TABLE {text} ("
                    + ", ".join(f"`{c.name}` Nullable(String)" for c in columns) + ") ENGINE = Memory")
@@ -361,12 +368,15 @@ def _load(client, directory: Path, files: list[LoadFile], fingerprints: dict[str
     started = False
     try:
         for f in files:
-            columns = ", ".join(f"`{c.name}` {c.type}" for c in f.table.required)
+            brought = f.columns
+            columns = ", ".join(f"`{c.name}` {c.type}" for c in brought)
             client.command(f"CREATE TABLE {scratch[f.table.name]} ({columns}) ENGINE = MergeTree ORDER BY tuple()")
-            say(f"checking {f.path.name} against raw.{f.table.name}")
+            absent = [c.name for c in f.table.required if c not in brought]
+            say(f"checking {f.path.name} against raw.{f.table.name}"
+                + (f" (without optional {', '.join(absent)}: loaded as NULL)" if absent else ""))
             try:
                 insert_file(client, scratch[f.table.name], str(f.path), fmt=f.format,
-                            column_names=[c.name for c in f.table.required], settings=PARSE_SETTINGS)
+                            column_names=[c.name for c in brought], settings=PARSE_SETTINGS)
             except OperationalError:
                 raise
             except ClickHouseError as exc:
@@ -382,7 +392,7 @@ def _load(client, directory: Path, files: list[LoadFile], fingerprints: dict[str
         _log(client, load_id, "started", directory, files, fingerprints)  # from here its rows are hidden till committed
         started = True
         for f in files:
-            names = ", ".join(f"`{c.name}`" for c in f.table.required)
+            names = ", ".join(f"`{c.name}`" for c in f.columns)
             client.command(
                 f"INSERT INTO raw.{f.table.name} ({names}, _load_id, _loaded_at) "
                 f"SELECT {names}, '{load_id}', now64(3) FROM {scratch[f.table.name]}"

@@ -49,6 +49,26 @@ def test_loads_csv_and_parquet_with_extra_columns(client, tmp_path):
     assert client.command("SELECT toString(amount) FROM raw.orders WHERE order_id = 'LO1'") == "12.5"
 
 
+def test_optional_columns_may_be_absent_and_load_as_null(client, tmp_path):
+    # a customers file without the Nullable contact columns, an orders file without the optional timestamps
+    (tmp_path / "customers.csv").write_text(
+        "customer_id,signup_at,country,city,source_channel,member_tier,birth_year,segment\n"
+        "N1,2026-01-05 10:00:00,DE,Berlin,instagram_ad,gold,1990,consumer\n")
+    write_orders_parquet(tmp_path / "orders.parquet", order_id=["NO1"], customer_id=["N1"], shipped_at=None,
+                         delivered_at=None, completed_at=None)
+    assert loader.load(client, tmp_path) == {"customers": 1, "orders": 1}
+    assert client.query("SELECT email, phone, birth_year FROM raw.customers WHERE customer_id = 'N1'").result_rows == [
+        (None, None, 1990)]
+    assert client.query("SELECT paid_at IS NOT NULL, shipped_at, completed_at FROM raw.orders WHERE order_id = 'NO1'"
+                        ).result_rows == [(1, None, None)]
+    # a column that is not Nullable stays required (the test below), and a present optional one is still checked
+    (tmp_path / "customers.csv").write_text("customer_id,signup_at,country,city,source_channel,member_tier,birth_year,"
+                                            "segment\nN2,2026-01-05 10:00:00,DE,Berlin,web,gold,nineteen,consumer\n")
+    (tmp_path / "orders.parquet").unlink()
+    with pytest.raises(loader.LoadError, match=r"customers\.csv: does not match raw\.customers: .*birth_year"):
+        loader.load(client, tmp_path)
+
+
 def test_a_missing_column_is_named_and_nothing_is_written(client, tmp_path):
     (tmp_path / "customers.csv").write_text(CUSTOMERS_CSV.replace("L1,", "L3,").replace("L2,", "L4,"))
     write_orders_parquet(tmp_path / "orders.parquet", status=None)  # drop the status column
