@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from orchestration.audiences import audiences
 from orchestration.catalog import catalog_sync
-from orchestration.cli.common import App, CommandError, console, valid_catalog
+from orchestration.cli.common import App, AsOf, CommandError, as_of as parse_as_of, console, valid_catalog
 
 app = App(help="The tag catalog (seeds/tag_catalog.csv).", no_args_is_help=True)
 
@@ -31,3 +32,51 @@ def catalog_sync_command(check: Annotated[bool, typer.Option(help="Only report d
     if check and changes:
         raise CommandError("tag model stubs disagree with the catalog: run `tags catalog sync`")
     console.print("tag models agree with the catalog" if not changes else f"{len(changes)} file(s) synced")
+
+
+@app.command("calibrate")
+def catalog_calibrate(
+    as_of: AsOf = "",
+    margin: Annotated[float, typer.Option(help="The range proposed: observed coverage give or take this share of it.")] = 0.5,
+    write: Annotated[bool, typer.Option("--write", help="Write the proposed ranges into seeds/tag_catalog.csv.")] = False,
+) -> None:
+    """Build the tags on the loaded data without publishing, and propose each tag's expected coverage range from what
+    it observed, as a diff of seeds/tag_catalog.csv (written with --write)."""
+    from orchestration.catalog import calibrate, catalog
+    from orchestration.dagster import dbt_runner, refresh
+    from orchestration.warehouse import db, refresh_lock
+
+    calibrate.proposed_range(0.5, margin)  # a bad --margin is named before anything is built
+    day, rows = parse_as_of(as_of), valid_catalog()
+    client = db.connect(on_retry=console.print)
+    with refresh_lock.held("tags catalog calibrate"):
+        refresh.prepare(rows, day)
+        console.print(f"building staging, features and every tag as of {day} (nothing is published; dbt output follows)")
+        dbt_runner.run("build", day, select=["+tag:tag"])
+        proposals = calibrate.propose(rows, calibrate.observe(client, rows), margin)
+    table = Table(title=f"Coverage as of {day} against the catalog's ranges (proposed: observed ± {margin:.0%} of it)")
+    for column in ("tag", "members", "coverage", "catalog range", "passes", "proposed"):
+        table.add_column(column, justify="right" if column in ("members", "coverage") else "left")
+    percent = (lambda v: "-" if v is None else f"{100 * v:g} %")
+    for p in proposals:
+        table.add_row(p.tag_key, f"{p.members:,}", f"{100 * p.coverage:.2f} %",
+                      f"{percent(p.current[0])} to {percent(p.current[1])}",
+                      "yes" if p.current_passes else "[red]no[/]", f"{percent(p.proposed[0])} to {percent(p.proposed[1])}")
+    console.print(table)
+    before = catalog.CATALOG_FILE.read_text()
+    after = calibrate.rewritten(before, proposals)
+    if after == before:
+        console.print("the catalog's ranges are already the proposed ones")
+        return
+    console.print(calibrate.diff(before, after), markup=False, highlight=False, soft_wrap=True)
+    failing = sum(not p.current_passes for p in proposals)
+    if write:
+        staged = catalog.CATALOG_FILE.with_suffix(".csv.calibrating")
+        staged.write_text(after)
+        staged.replace(catalog.CATALOG_FILE)  # whole or not at all
+        console.print(f"written to {catalog.CATALOG_FILE} ({failing} tag(s) whose range the data failed); review it "
+                      "with `git diff`, then `tags refresh`")
+    else:
+        console.print(f"{failing} tag(s) fail their range on this data; nothing written: `tags catalog calibrate --write` "
+                      "writes the diff above")
+
