@@ -60,4 +60,4 @@ bench-audience: setup
 
 clean:
 	-$(TAGS) warehouse stop
-	rm -rf $(VENV) target logs .warehouse
+	rm -rf $(VENV) target logs .warehouse .dagster
