@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 
-from orchestration import relations
+import sqlalchemy.exc
+
+from orchestration import relations, settings
+from orchestration.relations import relation
 from orchestration.catalog import catalog, catalog_sync
 from orchestration.dagster import dbt_runner
 from orchestration.settings import PROJECT_DIR
@@ -94,11 +98,18 @@ def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow]
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # dbt prints the progress
     for name in ("dagster", "dagster.builtin"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    with dagster_instance.instance() as instance:  # recorded where `tags ui` shows it
-        result = job.execute_in_process(run_config=quiet, instance=instance, partition_key=partition_key(as_of),
-                                        tags={FULL_REFRESH_TAG: str(full).lower(),
-                                              MAKE_CURRENT_TAG: str(make_current).lower()},
-                                        asset_selection=asset_selection, raise_on_error=False)
+    published_before = _publish_count()
+    try:
+        with dagster_instance.instance() as instance:  # recorded where `tags ui` shows it
+            result = job.execute_in_process(run_config=quiet, instance=instance, partition_key=partition_key(as_of),
+                                            tags={FULL_REFRESH_TAG: str(full).lower(),
+                                                  MAKE_CURRENT_TAG: str(make_current).lower()},
+                                            asset_selection=asset_selection, raise_on_error=False)
+    except (sqlalchemy.exc.OperationalError, sqlite3.OperationalError) as exc:
+        # the instance's SQLite files could not be written (a full disk, most often): say so, and what BI reads
+        done = "its night was published before that" if _publish_count() != published_before else "nothing was published"
+        raise OSError(f"the Dagster instance at {settings.dagster_home()} could not record the run "
+                      f"({getattr(exc, 'orig', None) or exc}); {done}") from exc
     failures, checks, published, backfill, held = [], [], False, False, []
     for event in result.all_events:
         if event.is_step_failure:
@@ -118,6 +129,15 @@ def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow]
             held = [tag for tag in metadata["held_tags"].value.split(", ") if tag]
     return RefreshOutcome(result.run_id, result.success, failures, with_check_results(result.run_id, checks),
                           published, backfill, held)
+
+
+def _publish_count() -> int:
+    """Rows of the publish log (none before the first build creates it): did a run publish?"""
+    from orchestration.warehouse import db
+
+    database, table = relation("publish_log").split(".")
+    return int(db.client().command("SELECT toUInt64(ifNull(sum(total_rows), 0)) FROM system.tables WHERE database = %(d)s "
+                                   "AND name = %(t)s", parameters={"d": database, "t": table}) or 0)
 
 
 def with_check_results(run_id: str, checks: list[CheckOutcome]) -> list[CheckOutcome]:
