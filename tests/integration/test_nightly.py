@@ -170,6 +170,7 @@ def alert_receivers(httpserver, monkeypatch):
     """A local SMTP server and a local HTTP receiver standing in for Slack, named in the alert variables."""
     import email
     import email.policy
+    import json
 
     from aiosmtpd.controller import Controller
 
@@ -192,7 +193,7 @@ def alert_receivers(httpserver, monkeypatch):
                         "TAGS_DAGSTER_URL": "http://dagster.example:3000"}.items():
         monkeypatch.setenv(name, value)
     try:
-        yield {"slack": lambda: [__import__("json").loads(request.get_data())["text"] for request, _ in httpserver.log],
+        yield {"slack": lambda: [json.loads(request.get_data())["text"] for request, _ in httpserver.log],
                "mail": inbox.messages}
     finally:
         smtp.stop()
