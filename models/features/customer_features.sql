@@ -29,7 +29,8 @@ order_features as (
     from (
         select customer_id, toDate(ordered_at) as order_day, ordered_at, assumeNotNull(amount) as amount, completed_at
         from {{ ref('stg_orders') }}
-        where status in {{ counted_order_statuses() }}
+        {#- staging holds the facts up to the run's cutoff; the day windows count the whole days up to day_end -#}
+        where status in {{ counted_order_statuses() }} and ordered_at < {{ day_end() }}
     )
     group by customer_id
 ),
@@ -60,13 +61,14 @@ event_features as (
         toUInt32(sumIf(pricing_page_views, event_day >= {{ as_of() }} - 30)) as pricing_page_views_30d,
         sumMapIf(enquiries_by_category, event_day >= {{ as_of() }} - 90) as category_enquiries_90d
     from {{ ref('int_customer_daily_events') }}
+    where event_day <= {{ as_of() }}
     group by customer_id
 ),
 
 recent_messages as (
     select *
     from {{ ref('int_customer_messages') }}
-    where was_sent and toDate(sent_at) >= {{ as_of() }} - 90
+    where was_sent and toDate(sent_at) >= {{ as_of() }} - 90 and sent_at < {{ day_end() }}
 ),
 
 message_features as (
@@ -87,26 +89,8 @@ message_features as (
     group by customer_id
 ),
 
-open_order_features as (
-    select
-        customer_id,
-        toUInt8(countIf(status = 'pending_payment' and ordered_at < {{ as_of_end() }} - toIntervalHour(1)) > 0) as has_order_awaiting_payment,
-        toUInt8(countIf(status = 'paid' and paid_at >= {{ as_of_end() }} - toIntervalHour(24)) > 0) as has_order_paid_awaiting_shipment,
-        toUInt8(countIf(status = 'shipped') > 0) as has_order_in_transit
-    from {{ ref('stg_orders') }}
-    where status in ('pending_payment', 'paid', 'shipped')
-    group by customer_id
-),
-
-ticket_features as (
-    select
-        customer_id,
-        toUInt32(countIf(kind = 'complaint' and (resolved_at is null or resolved_at >= {{ as_of_end() }}))) as open_complaints,
-        toUInt32(countIf(kind = 'complaint' and resolved_at < {{ as_of_end() }}
-                         and toDate(resolved_at) >= {{ as_of() }} - 30)) as complaints_resolved_30d,
-        toUInt32(countIf(kind = 'urgent' and (resolved_at is null or resolved_at >= {{ as_of_end() }}))) as open_urgent_tickets
-    from {{ ref('stg_tickets') }}
-    group by customer_id
+customer_state as (
+    {{ customer_state(day_end()) }}
 ),
 
 latest_consents as (
@@ -159,9 +143,9 @@ select
     category_features.top_category_share as top_category_share,
     category_features.category_orders as category_orders,
     event_features.category_enquiries_90d as category_enquiries_90d,
-    open_order_features.has_order_awaiting_payment as has_order_awaiting_payment,
-    open_order_features.has_order_paid_awaiting_shipment as has_order_paid_awaiting_shipment,
-    open_order_features.has_order_in_transit as has_order_in_transit,
+    customer_state.has_order_awaiting_payment as has_order_awaiting_payment,
+    customer_state.has_order_paid_awaiting_shipment as has_order_paid_awaiting_shipment,
+    customer_state.has_order_in_transit as has_order_in_transit,
     if(order_features.last_completed_at is null or order_features.customer_id = '', null,
        toInt32(dateDiff('day', toDate(order_features.last_completed_at), {{ as_of() }}))) as days_since_last_completed,
     message_features.messages_sent_90d as messages_sent_90d,
@@ -172,9 +156,9 @@ select
     message_features.emails_sent_90d as emails_sent_90d,
     message_features.email_open_rate_90d as email_open_rate_90d,
     event_features.pricing_page_views_30d as pricing_page_views_30d,
-    ticket_features.open_complaints as open_complaints,
-    ticket_features.complaints_resolved_30d as complaints_resolved_30d,
-    ticket_features.open_urgent_tickets as open_urgent_tickets,
+    customer_state.open_complaints as open_complaints,
+    customer_state.complaints_resolved_30d as complaints_resolved_30d,
+    customer_state.open_urgent_tickets as open_urgent_tickets,
     message_features.last_campaign_responded as last_campaign_responded,
     consent_features.consent_email as consent_email,
     consent_features.consent_sms as consent_sms,
@@ -185,6 +169,5 @@ left join order_features on customers.customer_id = order_features.customer_id
 left join category_features on customers.customer_id = category_features.customer_id
 left join event_features on customers.customer_id = event_features.customer_id
 left join message_features on customers.customer_id = message_features.customer_id
-left join open_order_features on customers.customer_id = open_order_features.customer_id
-left join ticket_features on customers.customer_id = ticket_features.customer_id
+left join customer_state on customers.customer_id = customer_state.customer_id
 left join consent_features on customers.customer_id = consent_features.customer_id

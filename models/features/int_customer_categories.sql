@@ -10,7 +10,8 @@
 with orders as (
     select cityHash64(order_id) as order_key, cityHash64(customer_id) as customer_key, customer_id
     from {{ ref('stg_orders') }}
-    where status in {{ counted_order_statuses() }}
+    {#- the whole days up to day_end: an order placed after it (before a later cutoff) waits for its day -#}
+    where status in {{ counted_order_statuses() }} and ordered_at < {{ day_end() }}
 ),
 
 items as (

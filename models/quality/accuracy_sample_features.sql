@@ -6,7 +6,7 @@
     accuracy_sample_customers, accuracy_sample_orders, accuracy_sample_events. -#}
 {{ config(order_by='customer_id') }}
 {%- set day = as_of() %}
-{%- set day_end = as_of_end() %}
+{%- set day_end = day_end() %}
 
 with sample as (
     select customer_id from {{ ref('accuracy_sample_customers') }}
@@ -17,7 +17,7 @@ sampled_orders as (
 ),
 
 purchases as (
-    select * from sampled_orders where status in {{ counted_order_statuses() }}
+    select * from sampled_orders where status in {{ counted_order_statuses() }} and ordered_at < {{ day_end }}
 ),
 
 purchase_figures as (
@@ -58,18 +58,13 @@ category_figures as (
     group by customer_id
 ),
 
-open_order_figures as (
-    select
-        customer_id,
-        toUInt8(max(status = 'pending_payment' and ordered_at < {{ day_end }} - toIntervalHour(1))) as has_order_awaiting_payment,
-        toUInt8(max(ifNull(status = 'paid' and paid_at >= {{ day_end }} - toIntervalHour(24), 0))) as has_order_paid_awaiting_shipment,
-        toUInt8(max(status = 'shipped')) as has_order_in_transit
-    from sampled_orders
-    group by customer_id
+state_figures as (
+    {{ sample_state_figures(day_end) }}
 ),
 
 sampled_events as (
     select * from {{ ref('accuracy_sample_events') }}
+    where event_at < {{ day_end }} or event_type in ('message_reply', 'email_open')
 ),
 
 browsing_figures as (
@@ -124,17 +119,6 @@ message_figures as (
     group by customer_id
 ),
 
-ticket_figures as (
-    select
-        customer_id,
-        toUInt32(countIf(kind = 'complaint' and ifNull(resolved_at >= {{ day_end }}, 1))) as open_complaints,
-        toUInt32(countIf(kind = 'complaint' and resolved_at < {{ day_end }} and resolved_at >= toDateTime({{ day }} - 30))) as complaints_resolved_30d,
-        toUInt32(countIf(kind = 'urgent' and ifNull(resolved_at >= {{ day_end }}, 1))) as open_urgent_tickets
-    from {{ ref('stg_tickets') }}
-    where customer_id in (select customer_id from sample)
-    group by customer_id
-),
-
 consent_figures as (
     select
         customer_id,
@@ -174,9 +158,9 @@ select
     category_figures.top_category_share as top_category_share,
     category_figures.category_orders as category_orders,
     browsing_figures.category_enquiries_90d as category_enquiries_90d,
-    open_order_figures.has_order_awaiting_payment as has_order_awaiting_payment,
-    open_order_figures.has_order_paid_awaiting_shipment as has_order_paid_awaiting_shipment,
-    open_order_figures.has_order_in_transit as has_order_in_transit,
+    state_figures.has_order_awaiting_payment as has_order_awaiting_payment,
+    state_figures.has_order_paid_awaiting_shipment as has_order_paid_awaiting_shipment,
+    state_figures.has_order_in_transit as has_order_in_transit,
     if(purchase_figures.customer_id = '' or purchase_figures.last_completed_at is null, null,
        toInt32(toDate(purchase_figures.last_completed_at) - {{ day }}) * -1) as days_since_last_completed,
     message_figures.messages_sent_90d as messages_sent_90d,
@@ -187,9 +171,9 @@ select
     message_figures.emails_sent_90d as emails_sent_90d,
     message_figures.email_open_rate_90d as email_open_rate_90d,
     browsing_figures.pricing_page_views_30d as pricing_page_views_30d,
-    ticket_figures.open_complaints as open_complaints,
-    ticket_figures.complaints_resolved_30d as complaints_resolved_30d,
-    ticket_figures.open_urgent_tickets as open_urgent_tickets,
+    state_figures.open_complaints as open_complaints,
+    state_figures.complaints_resolved_30d as complaints_resolved_30d,
+    state_figures.open_urgent_tickets as open_urgent_tickets,
     message_figures.last_campaign_responded as last_campaign_responded,
     consent_figures.consent_email as consent_email,
     consent_figures.consent_sms as consent_sms,
@@ -198,9 +182,8 @@ select
 from {{ ref('stg_customers') }} as customers
 left join purchase_figures on purchase_figures.customer_id = customers.customer_id
 left join category_figures on category_figures.customer_id = customers.customer_id
-left join open_order_figures on open_order_figures.customer_id = customers.customer_id
+left join state_figures on state_figures.customer_id = customers.customer_id
 left join browsing_figures on browsing_figures.customer_id = customers.customer_id
 left join message_figures on message_figures.customer_id = customers.customer_id
-left join ticket_figures on ticket_figures.customer_id = customers.customer_id
 left join consent_figures on consent_figures.customer_id = customers.customer_id
 where customers.customer_id in (select customer_id from sample)

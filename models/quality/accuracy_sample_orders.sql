@@ -3,6 +3,6 @@
 {{ config(order_by='(customer_id, order_id)') }}
 
 select order_id, customer_id, ordered_at, toDate(ordered_at) as ordered_on, status, assumeNotNull(amount) as amount,
-       paid_at, completed_at
+       paid_at, shipped_at, delivered_at, completed_at
 from {{ ref('stg_orders') }}
 where customer_id in (select customer_id from {{ ref('accuracy_sample_customers') }})

@@ -122,7 +122,8 @@ def _tag_meta(r: catalog.CatalogRow) -> dict:
     params filled in, a score's params), and Dagster reads owners and checks from the manifest."""
     meta = {"tag_key": r.tag_key, "tag_name": r.tag_name, "category": r.category, "method": r.method,
             "value_type": r.value_type, "owner": r.owner, "status": r.status,
-            "blocking_checks": list(r.blocking_checks), "when_blocked": r.when_blocked}
+            "blocking_checks": list(r.blocking_checks), "when_blocked": r.when_blocked,
+            "evaluated_at": r.evaluated_at}
     if r.method == "rule":
         meta["rule"] = catalog.render_rule(r)
     elif r.params:

@@ -9,7 +9,7 @@ from orchestration.catalog import rules
 from orchestration.catalog.catalog import (
     CATEGORIES, CUSTOM_MODELS_DIR, CatalogError, CatalogRow, DEFAULT_BLOCKING_CHECKS, MAX_TAG_NAME_LENGTH, METHODS,
     METHOD_VALUE_TYPES, PLACEHOLDER, QUALITY_CHECKS_FILE, RESERVED_TAG_KEYS, SCORE_CAPS, SCORE_WEIGHTS, STATUSES,
-    TAG_KEY, TAG_NAME, VALUE_TYPES, WHEN_BLOCKED, quality_checks, render_rule,
+    TAG_KEY, TAG_NAME, VALUE_TYPES, WHEN_BLOCKED, EVALUATED_AT, quality_checks, render_rule,
 )
 from orchestration.settings import PROJECT_DIR
 
@@ -91,6 +91,13 @@ def _validate_row(row: CatalogRow) -> list[tuple[str, str]]:
     if row.when_blocked not in WHEN_BLOCKED:
         add("when_blocked", f"unknown when_blocked {row.when_blocked!r}; one of {', '.join(WHEN_BLOCKED)} "
                             "(hold_tag: the tag keeps its last published values; hold_night: nothing is published)")
+
+    if row.evaluated_at not in EVALUATED_AT:
+        add("evaluated_at", f"unknown evaluated_at {row.evaluated_at!r}; one of {', '.join(EVALUATED_AT)} "
+                            "(day_end: the as_of day whole; cutoff: the run's cutoff, e.g. 02:00 the next morning)")
+    elif row.evaluated_at == "cutoff" and row.method not in ("rule", "score"):
+        add("evaluated_at", f"evaluated_at cutoff applies to rule and score tags, not to {row.method} tags "
+                            "(they are evaluated at the end of the as_of day)")
 
     if row.updated_at is None and "updated_at" not in loaded_badly:
         add("updated_at", "updated_at is missing (YYYY-MM-DD of the last change)")

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -53,10 +54,17 @@ def refresh_command(
     make_current: Annotated[bool, typer.Option(
         "--publish", help="Make a backfill (an as_of before the published one) what BI reads; without it a backfill "
                           "only joins the history.")] = False,
+    cutoff: Annotated[str, typer.Option(
+        "--cutoff", help="The instant the run is evaluated at, 'YYYY-MM-DD HH:MM' in the warehouse's time zone, or now: "
+                         "facts before it are taken, and tags with evaluated_at = cutoff count back from it. Default: the "
+                         "end of the as_of day (a replay gives the same tags whenever it runs).")] = "",
 ) -> None:
     """Run the nightly job now, one partition (day) after another: validate the catalog, build and test (dbt),
     check quality, publish to `tags`. Each day is published before the next starts; a failed day stops the rest."""
     days = _refresh_days(as_of, first, last)
+    if cutoff and len(days) > 1:
+        raise CommandError("--cutoff is the instant of one run: give one --as-of with it")
+    instant = _cutoff(cutoff, days[0]) if cutoff else None
     rows = valid_catalog()
     total = 0.0
     client = db.connect(on_retry=console.print)
@@ -66,14 +74,27 @@ def refresh_command(
             console.print(f"  catalog sync: {change}")
         for n, day in enumerate(days):
             started = time.perf_counter()
-            console.print(f"nightly job as of {day}{', full rebuild' if full else ''} (partition {n + 1} of "
-                          f"{len(days)}, in this process; dbt output follows)")
-            outcome = refresh.run(day, select, rows, full=full, make_current=make_current)
+            console.print(f"nightly job as of {day}{f', cutoff {instant}' if instant else ''}"
+                          f"{', full rebuild' if full else ''} (partition {n + 1} of {len(days)}, in this process; "
+                          "dbt output follows)")
+            outcome = refresh.run(day, select, rows, full=full, make_current=make_current, cutoff=instant)
             elapsed = time.perf_counter() - started
             total += elapsed
             _print_outcome(day, outcome, elapsed, days[n + 1:])
     _print_summary(days[-1], total, accounting.accounts(client))
     _print_tags(client)
+
+
+def _cutoff(text: str, day: dt.date) -> dt.datetime:
+    """--cutoff: now (the wall clock in NIGHTLY_TIMEZONE, the warehouse's) or a written instant after the day began."""
+    from orchestration.dagster.partitions import parse_cutoff, timezone
+
+    if text.strip().lower() == "now":
+        text = dt.datetime.now(ZoneInfo(timezone())).replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")
+    try:
+        return parse_cutoff(text, day)
+    except ValueError as exc:
+        raise CommandError(f"--cutoff: {exc}") from None
 
 
 def ui_command(

@@ -15,7 +15,7 @@ from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 from orchestration import alerts
 from orchestration.catalog import catalog, catalog_sync
 from orchestration.dagster import dbt_runner, hooks
-from orchestration.dagster.partitions import AS_OF_PARTITIONS, ONE_DAY_PER_RUN, as_of_of
+from orchestration.dagster.partitions import AS_OF_PARTITIONS, ONE_DAY_PER_RUN, as_of_of, cutoff_of
 from orchestration.dagster.project import PROJECT
 from orchestration.dagster.resources import RefreshLock, WarehouseResource
 from orchestration.dagster.translator import TagTranslator
@@ -38,6 +38,11 @@ def run_id_of(context) -> str:
     return _op_context(context).run_id
 
 
+def run_vars(context, held_tags: list[str] | None = None) -> str:
+    """dbt's --vars for this run: its as_of, run id and cutoff (and the tags it holds back)."""
+    return dbt_runner.dbt_vars(as_of_of(context), run_id_of(context), held_tags, cutoff_of(context))
+
+
 def check_catalog() -> list[catalog.CatalogRow]:
     """The catalog checks every run starts with: valid, and the generated dbt files in step with it."""
     rows = catalog.load()
@@ -58,7 +63,7 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     check_catalog()
     publish.retention_days()  # a bad TAG_HISTORY_RETENTION_DAYS stops the run before anything is built
     client = warehouse.client(context)
-    args = ["build", "--vars", dbt_runner.dbt_vars(as_of_of(context), run_id_of(context))]
+    args = ["build", "--vars", run_vars(context)]
     if _op_context(context).run.tags.get(FULL_REFRESH_TAG) == "true":
         args.append("--full-refresh")
     elif reasons := incremental.full_rebuild_reasons(client):
@@ -134,9 +139,9 @@ def published_tags(context: AssetExecutionContext, dbt: DbtCliResource, warehous
             f"{tag} ({', '.join(checks)} failed)" for tag, checks in held.items()))
         holds.forget_run_outputs(client, run_id)
         dbt.cli(["build", "--select", holds.REBUILD_SELECTOR, "--exclude", holds.REBUILD_EXCLUDE,
-                 "--vars", dbt_runner.dbt_vars(as_of, run_id, list(held))], manifest=PROJECT.manifest_path).wait()
+                 "--vars", run_vars(context, list(held))], manifest=PROJECT.manifest_path).wait()
     make_current = _op_context(context).run.tags.get(MAKE_CURRENT_TAG) == "true"
-    done = publish.publish(client, run_id, as_of, make_current=make_current)
+    done = publish.publish(client, run_id, as_of, make_current=make_current, cutoff=cutoff_of(context))
     if held:
         hooks.tell(context.log, alerts.Alert(
             subject=f"customer tags: the night of {as_of} was published with {len(held)} tag(s) held at their last "
@@ -146,7 +151,7 @@ def published_tags(context: AssetExecutionContext, dbt: DbtCliResource, warehous
         context.log.info(f"{as_of} is earlier than the current published day: published into the history only; "
                          "BI still reads the current run (`tags refresh --publish` makes a backfill current)")
     return dg.MaterializeResult(metadata={
-        "run_id": done.run_id, "as_of": str(done.as_of), "backfill": done.backfill, "held_tags": ", ".join(held),
+        "run_id": done.run_id, "as_of": str(done.as_of), "cutoff": str(done.cutoff), "backfill": done.backfill, "held_tags": ", ".join(held),
         "runs_removed": done.runs_removed,
         "days_dropped": ", ".join(done.days_dropped) or "none"})
 

@@ -10,8 +10,7 @@ from dagster import AssetCheckExecutionContext
 from dagster_dbt import DbtCliResource, get_asset_key_for_model
 
 from orchestration.catalog import catalog
-from orchestration.dagster import dbt_runner
-from orchestration.dagster.assets import dbt_models, run_id_of
+from orchestration.dagster.assets import dbt_models, run_id_of, run_vars
 from orchestration.dagster.partitions import as_of_of
 from orchestration.dagster.project import PROJECT
 from orchestration.dagster.resources import WarehouseResource
@@ -25,7 +24,7 @@ def published_freshness(context: AssetCheckExecutionContext, dbt: DbtCliResource
     published_at = freshness.published_at(warehouse.client(context), run_id_of(context))
     # exits non-zero when a source is stale; what it measured is in sources.json either way. The build's vars,
     # so that dbt reuses the build's parse (dbt_runner.keep_parse)
-    invocation = dbt.cli(["source", "freshness", "--vars", dbt_runner.dbt_vars(as_of_of(context), run_id_of(context))],
+    invocation = dbt.cli(["source", "freshness", "--vars", run_vars(context)],
                          manifest=PROJECT.manifest_path, raise_on_error=False).wait()
     try:
         figure = freshness.from_sources_json(invocation.get_artifact("sources.json"), published_at)

@@ -50,6 +50,37 @@ def as_of_of(context) -> dt.date:
     return dt.datetime.strptime(context.partition_key, KEY_FORMAT).date()
 
 
+# The run's cutoff (var cutoff, macros/utils/as_of.sql): the one instant it is evaluated at, as a run tag written
+# in the warehouse's time zone. The nightly schedule sets its tick; without the tag a run is evaluated at the end
+# of its as_of day, so a replay by date gives the same tags whenever it runs.
+CUTOFF_TAG = "cutoff"
+CUTOFF_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def day_end(as_of: dt.date) -> dt.datetime:
+    return dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+
+
+def parse_cutoff(text: str, as_of: dt.date) -> dt.datetime:
+    """'YYYY-MM-DD HH:MM[:SS]' -> the cutoff of a run as of as_of, or ValueError saying what is wrong."""
+    try:
+        cutoff = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"cutoff must be written 'YYYY-MM-DD HH:MM[:SS]', got {text!r}") from None
+    if cutoff.tzinfo is not None:
+        raise ValueError(f"cutoff {text!r} names a time zone: write it in the warehouse's time zone, without one")
+    if cutoff <= dt.datetime.combine(as_of, dt.time()):
+        raise ValueError(f"cutoff {text} is not after the start of as_of {as_of}: a run is evaluated after its day began")
+    return cutoff.replace(microsecond=0)
+
+
+def cutoff_of(context) -> dt.datetime:
+    """The cutoff of the running asset or check: its run's cutoff tag, or the end of its as_of day."""
+    as_of = as_of_of(context)
+    given = getattr(context, "op_execution_context", context).run.tags.get(CUTOFF_TAG)
+    return parse_cutoff(given, as_of) if given else day_end(as_of)
+
+
 def partition_key(as_of: dt.date) -> str:
     """The partition of as_of, or ValueError naming the partitions there are."""
     key = as_of.strftime(KEY_FORMAT)

@@ -77,7 +77,9 @@ def _manifest_is_stale() -> bool:
 
 
 def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow], full: bool = False,
-        make_current: bool = False) -> RefreshOutcome:
+        make_current: bool = False, cutoff: dt.datetime | None = None) -> RefreshOutcome:
+    """One partition of the nightly job, in this process; cutoff: the instant it is evaluated at (none: the end of
+    the as_of day, partitions.cutoff_of)."""
     # imported here: loading the Definitions reads the manifest prepare() may just have rewritten
     import dagster as dg
     from dagster_dbt import build_dbt_asset_selection
@@ -85,7 +87,7 @@ def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow]
     from orchestration.dagster.assets import FULL_REFRESH_TAG, MAKE_CURRENT_TAG, dbt_models
     from orchestration.dagster import instance as dagster_instance
     from orchestration.dagster.definitions import defs
-    from orchestration.dagster.partitions import partition_key
+    from orchestration.dagster.partitions import CUTOFF_FORMAT, CUTOFF_TAG, partition_key
     from orchestration.dagster.schedules import JOB_NAME
 
     job = defs.resolve_job_def(JOB_NAME)
@@ -103,7 +105,8 @@ def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow]
         with dagster_instance.instance() as instance:  # recorded where `tags ui` shows it
             result = job.execute_in_process(run_config=quiet, instance=instance, partition_key=partition_key(as_of),
                                             tags={FULL_REFRESH_TAG: str(full).lower(),
-                                                  MAKE_CURRENT_TAG: str(make_current).lower()},
+                                                  MAKE_CURRENT_TAG: str(make_current).lower()}
+                                            | ({CUTOFF_TAG: cutoff.strftime(CUTOFF_FORMAT)} if cutoff else {}),
                                             asset_selection=asset_selection, raise_on_error=False)
     except (sqlalchemy.exc.OperationalError, sqlite3.OperationalError) as exc:
         # the instance's SQLite files could not be written (a full disk, most often): say so, and what BI reads

@@ -3,20 +3,24 @@
 Off unless switched on (in the UI, or with NIGHTLY_SCHEDULE=on where the Dagster daemon runs): any
 `dagster dev` on a laptop would otherwise arm a 02:00 refresh of whatever warehouse it points at.
 
-Each tick runs the partition of the day it is scheduled on (the partitions include the current day,
-partitions.py), so the night's run computes as of that day. Written as a schedule of its own rather
+Each tick runs the partition of the day before it (the day that just ended) with the tick as the run's
+cutoff: the 02:00 run of day X is as of X-1, evaluated at X 02:00. Tags whose catalog row says
+evaluated_at = cutoff (awaiting payment, complaint open, ...) count back from 02:00, so a payment made
+at 01:00 is seen and an order placed at 01:59 is not yet "unpaid for more than an hour"; the others
+count the day X-1 whole. Written as a schedule of its own rather
 than build_schedule_from_partitioned_job, which takes no cron for a time-partitioned job (only the
 hour and minute of the partitions' own cadence) and would make NIGHTLY_CRON a fixed 02:00.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import dagster as dg
 
 from orchestration.dagster.hooks import alert_on_failure
-from orchestration.dagster.partitions import AS_OF_PARTITIONS, KEY_FORMAT, timezone
+from orchestration.dagster.partitions import AS_OF_PARTITIONS, CUTOFF_FORMAT, CUTOFF_TAG, KEY_FORMAT, timezone
 
 JOB_NAME = "nightly_refresh"
 SWITCH_VARIABLE = "NIGHTLY_SCHEDULE"
@@ -43,10 +47,11 @@ def nightly_schedule(job) -> dg.ScheduleDefinition:
     @dg.schedule(job=job, cron_schedule=os.environ.get("NIGHTLY_CRON", "0 2 * * *"), execution_timezone=timezone(),
                  default_status=default_status())
     def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
-        # the night's run computes as of the day it is scheduled on (in NIGHTLY_TIMEZONE, the partitions' too)
-        key = context.scheduled_execution_time.strftime(KEY_FORMAT)
+        # the day that just ended, evaluated at the tick (both in NIGHTLY_TIMEZONE, the partitions' too)
+        tick = context.scheduled_execution_time
+        key = (tick.date() - dt.timedelta(days=1)).strftime(KEY_FORMAT)
         if not AS_OF_PARTITIONS.has_partition_key(key):
             return dg.SkipReason(f"{key} is before the first partition, {AS_OF_PARTITIONS.get_first_partition_key()}")
-        return dg.RunRequest(run_key=key, partition_key=key)
+        return dg.RunRequest(run_key=key, partition_key=key, tags={CUTOFF_TAG: tick.strftime(CUTOFF_FORMAT)})
 
     return nightly

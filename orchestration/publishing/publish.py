@@ -61,6 +61,7 @@ class Published:
     runs_removed: int
     days_dropped: list[str]
     backfill: bool = False  # joined the history; BI still reads the current run
+    cutoff: dt.datetime | None = None  # the instant the run was evaluated at
 
 
 def current_run(client) -> tuple[str, dt.date] | None:
@@ -69,9 +70,12 @@ def current_run(client) -> tuple[str, dt.date] | None:
     return tuple(rows[0]) if rows else None
 
 
-def publish(client, run_id: str, as_of: dt.date, keep_days: int | None = None, make_current: bool = False) -> Published:
+def publish(client, run_id: str, as_of: dt.date, keep_days: int | None = None, make_current: bool = False,
+            cutoff: dt.datetime | None = None) -> Published:
+    """cutoff: the instant the run was evaluated at (var cutoff), recorded with it; none: the end of its as_of day."""
     keep_days = retention_days() if keep_days is None else keep_days
-    params = {"run_id": run_id, "as_of": as_of}
+    cutoff = cutoff or dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+    params = {"run_id": run_id, "as_of": as_of, "cutoff": cutoff}
     if client.command(f"SELECT count() FROM {relation('publish_log')} WHERE run_id = %(run_id)s", parameters=params):
         raise PublishError(f"run {run_id} is already published")
     for table in ("tag_catalog_snapshots", "profile_snapshots"):
@@ -84,8 +88,8 @@ def publish(client, run_id: str, as_of: dt.date, keep_days: int | None = None, m
 
     # The run counts from a whole second in the future (macros/publish/published_runs.sql): by then
     # its row is there for every view a query reads, and queries that started earlier see none of it.
-    client.command(f"INSERT INTO {relation('publish_log')} (run_id, as_of, published_at, backfill) SELECT %(run_id)s, "
-                   "%(as_of)s, toDateTime64(toStartOfSecond(now64(3)) + INTERVAL 2 SECOND, 3), %(backfill)s",
+    client.command(f"INSERT INTO {relation('publish_log')} (run_id, as_of, published_at, backfill, cutoff) SELECT %(run_id)s, "
+                   "%(as_of)s, toDateTime64(toStartOfSecond(now64(3)) + INTERVAL 2 SECOND, 3), %(backfill)s, %(cutoff)s",
                    parameters=params)
     while client.command(f"SELECT now64(3) < (SELECT published_at FROM {relation('publish_log')} WHERE run_id = %(run_id)s)",
                          parameters=params):
@@ -93,7 +97,7 @@ def publish(client, run_id: str, as_of: dt.date, keep_days: int | None = None, m
     _keep_only_the_current_profile(client)
     removed = _remove_invisible_runs(client)
     dropped = _drop_days_past_retention(client, keep_days)
-    return Published(run_id, as_of, removed, dropped, bool(params["backfill"]))
+    return Published(run_id, as_of, removed, dropped, bool(params["backfill"]), cutoff)
 
 
 def _keep_only_the_current_profile(client) -> None:

@@ -376,7 +376,7 @@ def test_row_with_too_many_cells(tmp_path):
     line = ",".join(shipped_cells("campaign_responded").values())  # its description has no comma
     path.write_text(f"{header}\n{line},extra\n")
     errors = [str(e) for e in validation.validate(catalog.load(path))]
-    assert errors == ["tag_catalog.csv line 2 (campaign_responded), column (row): expected 16 cells, got 17 (a comma in an unquoted cell?)"]
+    assert errors == ["tag_catalog.csv line 2 (campaign_responded), column (row): expected 17 cells, got 18 (a comma in an unquoted cell?)"]
 
 
 def test_wrong_header_is_a_file_error(tmp_path):

@@ -24,7 +24,7 @@ def test_freshness_bands_are_the_seeds_in_the_dbt_sources():
     for config in measured.values():
         assert config["freshness"] == {"warn_after": {"count": 24, "period": "hour"},
                                        "error_after": {"count": 72, "period": "hour"}}
-        assert "as_of_end()" in config["loaded_at_query"]  # a replayed date measures its own data
+        assert "cutoff()" in config["loaded_at_query"]  # a replayed date measures its own data, up to its cutoff
 
 
 def source_result(table: str, status: str, newest: str, age_s: float) -> dict:

@@ -136,7 +136,7 @@ def test_the_nightly_schedule_is_off_unless_switched_on(monkeypatch):
         schedules.nightly_schedule(job)
 
 
-def test_the_nightly_schedule_runs_the_partition_of_its_day():
+def test_the_nightly_schedule_runs_the_day_that_ended_at_its_tick():
     import dagster as dg
 
     from orchestration.dagster.definitions import defs
@@ -145,7 +145,19 @@ def test_the_nightly_schedule_runs_the_partition_of_its_day():
     night = dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.timezone.utc)
     requests = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=night,
                                                                 repository_def=defs.get_repository_def())).run_requests
-    assert [(r.partition_key, r.run_key) for r in requests] == [("2026-11-24", "2026-11-24")]
+    assert [(r.partition_key, r.run_key, r.tags["cutoff"]) for r in requests] == [
+        ("2026-11-23", "2026-11-23", "2026-11-24 02:00:00")]
+
+
+def test_a_cutoff_is_after_the_start_of_its_day():
+    from orchestration.dagster.partitions import day_end, parse_cutoff
+
+    assert parse_cutoff("2026-11-24 02:00", dt.date(2026, 11, 23)) == dt.datetime(2026, 11, 24, 2, 0)
+    assert day_end(dt.date(2026, 11, 23)) == dt.datetime(2026, 11, 24)
+    with pytest.raises(ValueError, match="is not after the start of as_of 2026-11-23"):
+        parse_cutoff("2026-11-23 00:00", dt.date(2026, 11, 23))
+    with pytest.raises(ValueError, match="YYYY-MM-DD HH:MM"):
+        parse_cutoff("tonight", dt.date(2026, 11, 23))
 
 
 def test_keep_parse_leaves_the_builds_parse_in_target(tmp_path, monkeypatch):

@@ -9,5 +9,7 @@ select
     '' as run_id,
     toDate('1970-01-01') as as_of,
     toDateTime64('1970-01-01 00:00:00', 3, 'UTC') as published_at,
-    toUInt8(0) as backfill
+    toUInt8(0) as backfill,
+    {#- the instant the run was evaluated at (var cutoff): the end of its as_of day unless the run set another -#}
+    toDateTime('1970-01-01 00:00:00') as cutoff
 where 0

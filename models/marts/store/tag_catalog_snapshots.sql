@@ -56,6 +56,7 @@ select
     catalog.coverage_max as coverage_max,
     catalog.blocking_checks as blocking_checks,
     catalog.when_blocked as when_blocked,
+    catalog.evaluated_at as evaluated_at,
     toUInt8({% if held %}catalog.tag_key in ('{{ held | join("', '") }}'){% else %}0{% endif %}) as stale,
     if(stale, if(shown_now.tag_key = '', cast(null as Nullable(Date)), shown_now.values_as_of),
        toNullable({{ as_of() }})) as values_as_of,

@@ -15,7 +15,7 @@ checked as (
         *,
         {{ reject_reason([
             ("channel not in ('email', 'sms', 'whatsapp', 'push')", 'unknown channel'),
-            ("updated_at >= " ~ as_of_end(), 'updated_at is after as_of'),
+            ("updated_at >= " ~ cutoff(), 'updated_at is after as_of'),
             ("not " ~ is_known('customer_id', 'known_customers'), 'unknown customer_id'),
         ]) }} as invalid_reason
     from source

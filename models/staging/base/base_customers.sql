@@ -9,7 +9,7 @@ checked as (
         *,
         {{ reject_reason([
             ("customer_id = ''", 'customer_id is empty'),
-            ("signup_at >= " ~ as_of_end(), 'signup_at is after as_of'),
+            ("signup_at >= " ~ cutoff(), 'signup_at is after as_of'),
         ]) }} as invalid_reason
     from source
 )

@@ -13,8 +13,8 @@ with source as (
         {{ changed_partitions(source('raw', 'events'), 'toYYYYMMDD(_loaded_at)') }}
         union distinct
         {{ partitions_to_recheck('toYYYYMMDD(_loaded_at)', [
-            "reject_reason = '' and event_at >= " ~ as_of_end(),
-            "reject_reason = 'event_at is after as_of' and event_at < " ~ as_of_end(),
+            "reject_reason = '' and event_at >= " ~ cutoff(),
+            "reject_reason = 'event_at is after as_of' and event_at < " ~ cutoff(),
             "reject_reason = 'unknown customer_id' and " ~ is_known('customer_id', source('raw', 'customers')),
         ]) }}
     )
@@ -30,7 +30,7 @@ select
     {{ reject_reason([
         ("event_type not in ('page_view', 'pricing_page_view', 'add_to_cart', 'email_sent', 'email_open', 'message_sent', 'message_reply', 'enquiry')", 'unknown event_type'),
         ("event_type in ('message_sent', 'message_reply') and message_id is null", 'message_id is missing'),
-        ("event_at >= " ~ as_of_end(), 'event_at is after as_of'),
+        ("event_at >= " ~ cutoff(), 'event_at is after as_of'),
         ("not " ~ is_known('customer_id', 'known_customers'), 'unknown customer_id'),
     ]) }} as reject_reason,
     now64(3) as _staged_at

@@ -14,7 +14,7 @@ select
     {{ reject_reason([
         ("tag_key = ''", 'tag_key is empty'),
         ("action not in ('add', 'remove')", 'unknown action'),
-        ("assigned_at >= " ~ as_of_end(), 'assigned_at is after as_of'),
+        ("assigned_at >= " ~ cutoff(), 'assigned_at is after as_of'),
         ("not " ~ is_known('customer_id', 'known_customers'), 'unknown customer_id'),
     ]) }} as reject_reason
 from source

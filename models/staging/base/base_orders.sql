@@ -16,8 +16,8 @@ with source as (
                 {{ changed_partitions(source('raw', 'orders'), 'toYYYYMM(ordered_at)') }}
                 union distinct
                 {{ partitions_to_recheck('toYYYYMM(ordered_at)', [
-                    "reject_reason = '' and ordered_at >= " ~ as_of_end(),
-                    "reject_reason = 'ordered_at is after as_of' and ordered_at < " ~ as_of_end(),
+                    "reject_reason = '' and ordered_at >= " ~ cutoff(),
+                    "reject_reason = 'ordered_at is after as_of' and ordered_at < " ~ cutoff(),
                     "reject_reason = 'unknown customer_id' and " ~ is_known('customer_id', source('raw', 'customers')),
                 ]) }}
             )
@@ -38,7 +38,7 @@ checked as (
             ("status not in ('pending_payment', 'paid', 'shipped', 'delivered', 'completed', 'cancelled', 'refunded')", 'unknown status'),
             ("amount is null", 'amount is null'),
             ("amount < 0", 'amount is negative'),
-            ("ordered_at >= " ~ as_of_end(), 'ordered_at is after as_of'),
+            ("ordered_at >= " ~ cutoff(), 'ordered_at is after as_of'),
             ("not " ~ is_known('customer_id', 'known_customers'), 'unknown customer_id'),
         ]) }} as invalid_reason
     from source

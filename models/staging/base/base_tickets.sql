@@ -14,7 +14,7 @@ checked as (
         {{ reject_reason([
             ("ticket_id = ''", 'ticket_id is empty'),
             ("kind not in ('complaint', 'question', 'urgent')", 'unknown kind'),
-            ("opened_at >= " ~ as_of_end(), 'opened_at is after as_of'),
+            ("opened_at >= " ~ cutoff(), 'opened_at is after as_of'),
             ("resolved_at < opened_at", 'resolved_at is before opened_at'),
             ("not " ~ is_known('customer_id', 'known_customers'), 'unknown customer_id'),
         ]) }} as invalid_reason
