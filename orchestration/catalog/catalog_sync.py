@@ -187,10 +187,14 @@ def _profile_snapshots_sql(tags: list[catalog.CatalogRow]) -> str:
 
 
 def _profile_view_sql(tags: list[catalog.CatalogRow]) -> str:
-    picked = "".join(f", {r.tag_key}" for r in tags)
+    # a manual tag's column reads its members now (manual_tag_members), so `tags tag add` shows within seconds
+    picked = "".join(f", {r.tag_key}" if r.method != "manual" else
+                     f",\n    toNullable(toUInt8(customer_id in (select customer_id from {{{{ ref('manual_tag_members') }}}} "
+                     f"where tag_key = '{r.tag_key}'))) as {r.tag_key}" for r in tags)
     return (
         f"{HEADER}"
-        "-- The wide profile BI reads: the current published run's rows of profile_snapshots.\n"
+        "-- The wide profile BI reads: the current published run's rows of profile_snapshots, the manual tags as they\n"
+        "-- are now (manual_tag_members).\n"
         "{{ config(schema='tags', materialized='view', persist_docs={'relation': true, 'columns': true},\n"
         "          sql_security='definer', definer=target.user) }}\n\n"
         f"select as_of, customer_id{picked}\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal
 
 import pytest
@@ -85,3 +86,36 @@ def test_a_replay_by_date_is_evaluated_at_the_end_of_the_day_whatever_was_loaded
     assert tags_of(client, "paid_awaiting_shipment") == {"PAID-2200", "PAID-0130-DAY-BEFORE"}
     # unpaid at midnight for more than an hour, though paid at 00:30 since; the 23:30 order was 30 minutes old
     assert tags_of(client, "awaiting_payment") == {"PAID-0030-AFTER-14H"}
+
+
+def test_a_manual_tag_shows_to_bi_at_once_and_the_next_night_counts_it_once(nightly_at_two, client, server):
+    import clickhouse_connect
+
+    from orchestration.warehouse import bi_access
+    from tests.conftest import BI_TEST_PASSWORD, tags_cli
+
+    bi = clickhouse_connect.get_client(host="127.0.0.1", port=server.http_port, username=bi_access.BI_USER,
+                                       password=BI_TEST_PASSWORD, autogenerate_session_id=False)
+
+    def seen_by_bi() -> tuple[set[str], set[str], list[tuple]]:
+        long = {r[0] for r in bi.query("SELECT customer_id FROM tags.customer_tags WHERE tag_key = 'influencer'").result_rows}
+        wide = {r[0] for r in bi.query("SELECT customer_id FROM tags.customer_profile WHERE influencer = 1").result_rows}
+        bitmap = bi.query("SELECT member_count FROM tags.tag_bitmaps WHERE tag_key = 'influencer'").result_rows
+        return long, wide, bitmap
+
+    assert seen_by_bi() == (set(), set(), [])
+    added = tags_cli("tag", "add", "influencer", "Q01", "Q02", env=server.env())
+    assert added.returncode == 0, added.stderr
+    started = time.monotonic()
+    assert seen_by_bi() == ({"Q01", "Q02"}, {"Q01", "Q02"}, [(2,)])  # the next query, no refresh
+    assert time.monotonic() - started < 5
+    assert tags_cli("tag", "remove", "influencer", "Q01", env=server.env()).returncode == 0
+    assert seen_by_bi() == ({"Q02"}, {"Q02"}, [(1,)])
+
+    # the next night folds the assignments in (they are stamped with the wall clock: a night as of today)
+    outcome = refresh.run(dt.date.fromisoformat(str(client.command("SELECT today()"))), None, catalog.load())
+    assert outcome.published, outcome.failures
+    assert client.query("SELECT customer_id FROM tag_store.tag_snapshots WHERE tag_key = 'influencer' AND run_id = "
+                        "(SELECT run_id FROM tags.published_run)").result_rows == [("Q02",)]
+    assert seen_by_bi() == ({"Q02"}, {"Q02"}, [(1,)])
+    assert bi.command("SELECT count() FROM tags.customer_tags WHERE tag_key = 'influencer'") == 1

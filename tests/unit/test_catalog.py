@@ -200,6 +200,19 @@ def test_unknown_category_method_value_type_status(column, value):
     assert any(f"column {column}: unknown {column} '{value}'; one of" in e for e in errors), errors
 
 
+def test_evaluated_at_is_day_end_or_cutoff_and_cutoff_only_for_rules_and_scores():
+    assert errors_of(replace(BY_KEY["regular_customer"], evaluated_at="cutoff")) == []
+    assert any("column evaluated_at: unknown evaluated_at 'now'; one of day_end, cutoff" in e
+               for e in errors_of(replace(BY_KEY["regular_customer"], evaluated_at="now")))
+    assert any("column evaluated_at: evaluated_at cutoff applies to rule and score tags, not to manual tags" in e
+               for e in errors_of(replace(BY_KEY["influencer"], evaluated_at="cutoff")))
+
+
+def test_an_empty_evaluated_at_cell_is_day_end(tmp_path):
+    path = write_catalog(tmp_path / "tag_catalog.csv", shipped_cells("regular_customer") | {"evaluated_at": ""})
+    assert catalog.load(path)[0].evaluated_at == "day_end"
+
+
 @pytest.mark.parametrize("tag_key, value_type, message", [
     ("influencer", "label", "manual tags have value_type flag, not label"),
     ("value_score", "flag", "score tags have value_type number, not flag"),
