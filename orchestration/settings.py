@@ -42,6 +42,11 @@ def dagster_home() -> Path:
     return Path(os.environ.get("DAGSTER_HOME") or PROJECT_DIR / ".dagster").resolve()
 
 
+def inbox_dir() -> Path:
+    """The watched folder of micro-batches (orchestration/dagster/inbox.py): TAGS_INBOX, else inbox/ in the project."""
+    return Path(os.environ.get("TAGS_INBOX") or PROJECT_DIR / "inbox").resolve()
+
+
 WAREHOUSE_MEMORY_VARIABLE = "WAREHOUSE_MAX_MEMORY_GIB"
 
 

@@ -6,6 +6,7 @@ import dagster as dg
 
 from orchestration.dagster.assets import dbt_models, published_tags, quality_report
 from orchestration.dagster.checks import published_freshness, tag_row_expectations
+from orchestration.dagster.inbox import inbox_sensor, load_inbox_batch
 from orchestration.dagster.resources import resources
 from orchestration.dagster.schedules import nightly_job, nightly_schedule
 
@@ -14,8 +15,9 @@ job = nightly_job()
 defs = dg.Definitions(
     assets=[dbt_models, published_tags, quality_report],
     asset_checks=[published_freshness, tag_row_expectations],
-    jobs=[job],
+    jobs=[job, load_inbox_batch],
     schedules=[nightly_schedule(job)],
+    sensors=[inbox_sensor()],
     resources=resources(),
     # Every run in one process, also those of the implicit asset job (materializing or backfilling assets from
     # the UI): the refresh lock (a resource) is held from the first step to the last.
