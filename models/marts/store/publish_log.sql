@@ -3,7 +3,7 @@
     table (an incremental model selecting nothing), so its rows survive every build.
     A backfill (an as_of earlier than the current one, published without `--publish`) joins the
     history without becoming what BI reads now. -#}
-{{ config(order_by='(as_of, published_at)', on_schema_change='append_new_columns') }}
+{{ config(order_by='(as_of, published_at)', on_schema_change='append_new_columns', pre_hook="{{ append_new_columns() }}") }}
 
 select
     '' as run_id,

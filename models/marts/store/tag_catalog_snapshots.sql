@@ -1,7 +1,8 @@
 {#- Every run's catalog with what the run built: member count, coverage (share of all customers)
     and the first as_of the tag was published. The data behind a tag list screen. A tag the run held
     back (var held_tags, macros/tags/tag_rows.sql) is `stale`: its members are those of values_as_of. -#}
-{{ config(order_by='(as_of, run_id, tag_key)', partition_by='as_of', on_schema_change='append_new_columns') }}
+{{ config(order_by='(as_of, run_id, tag_key)', partition_by='as_of', on_schema_change='append_new_columns',
+          pre_hook="{{ append_new_columns() }}") }}
 {%- set held = var('held_tags', []) %}
 -- depends_on: {{ ref('publish_log') }}
 
@@ -56,7 +57,6 @@ select
     catalog.coverage_max as coverage_max,
     catalog.blocking_checks as blocking_checks,
     catalog.when_blocked as when_blocked,
-    catalog.evaluated_at as evaluated_at,
     toUInt8({% if held %}catalog.tag_key in ('{{ held | join("', '") }}'){% else %}0{% endif %}) as stale,
     if(stale, if(shown_now.tag_key = '', cast(null as Nullable(Date)), shown_now.values_as_of),
        toNullable({{ as_of() }})) as values_as_of,
@@ -65,7 +65,10 @@ select
     ifNull(members.member_count, 0) as member_count,
     (select customer_count from customers) as customer_count,
     ifNull(members.member_count / nullIf((select customer_count from customers), 0), 0) as coverage,
-    if(first_published.tag_key = '', {{ as_of() }}, least(first_published.first_built_on, {{ as_of() }})) as first_built_on
+    if(first_published.tag_key = '', {{ as_of() }}, least(first_published.first_built_on, {{ as_of() }})) as first_built_on,
+    {#- new columns go last: the table is filled by position, and a warehouse built before them gets them appended
+        at the end (append_new_columns) -#}
+    catalog.evaluated_at as evaluated_at
 from {{ ref('tag_catalog') }} as catalog
 left join members on members.tag_key = catalog.tag_key
 left join first_published on first_published.tag_key = catalog.tag_key
