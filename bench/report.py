@@ -274,7 +274,7 @@ def plot(runs: dict, r, path: Path) -> None:
     figure.write_html(path, include_plotlyjs="cdn")
 
 
-KEPT_SECTIONS = ("## Changes measured", "## Operator's side", "## Quality step")  # written by hand or by bench/quality_step.py: a new run keeps them
+KEPT_SECTIONS = ("## Changes measured", "## Operator's side", "## Quality step", "## Time-correct tags")  # written by hand or by bench/quality_step.py: a new run keeps them
 
 
 def stored_results() -> dict:
