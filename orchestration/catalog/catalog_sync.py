@@ -188,9 +188,11 @@ def _profile_snapshots_sql(tags: list[catalog.CatalogRow]) -> str:
 
 def _profile_view_sql(tags: list[catalog.CatalogRow]) -> str:
     # a manual tag's column reads its members now (manual_tag_members), so `tags tag add` shows within seconds
+    # (a manual tag the run held back keeps its published column: live_manual_tag_keys leaves it out)
     picked = "".join(f", {r.tag_key}" if r.method != "manual" else
-                     f",\n    toNullable(toUInt8(customer_id in (select customer_id from {{{{ ref('manual_tag_members') }}}} "
-                     f"where tag_key = '{r.tag_key}'))) as {r.tag_key}" for r in tags)
+                     f",\n    if('{r.tag_key}' in {{{{ live_manual_tag_keys() }}}},\n"
+                     f"       toNullable(toUInt8(customer_id in (select customer_id from {{{{ ref('manual_tag_members') }}}} "
+                     f"where tag_key = '{r.tag_key}'))),\n       {r.tag_key}) as {r.tag_key}" for r in tags)
     return (
         f"{HEADER}"
         "-- The wide profile BI reads: the current published run's rows of profile_snapshots, the manual tags as they\n"

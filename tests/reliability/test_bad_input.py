@@ -327,6 +327,17 @@ def test_a_bad_as_of_is_refused_before_anything_runs(demo_night, client, as_of, 
                "one line naming the value; nothing ran")
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--cutoff", "tonight"], "--cutoff: cutoff must be written 'YYYY-MM-DD HH:MM[:SS]', got 'tonight'"),
+    (["--cutoff", "2026-11-22 10:00"], "--cutoff: cutoff 2026-11-22 10:00 is not after the start of as_of 2026-11-23"),
+    (["--as-of", "2026-11-24", "--cutoff", "2026-11-25 02:00"], "--cutoff is the instant of one run: give one --as-of"),
+])
+def test_a_bad_cutoff_is_refused_before_anything_runs(demo_night, client, args, message):
+    before = published_state(client)
+    assert_clear_error(tags_cli("refresh", "--as-of", AS_OF.isoformat(), *args), message)
+    assert published_state(client) == before
+
+
 def test_a_bad_catalog_edit_stops_the_refresh_before_anything_is_built(demo_night, client, tmp_path, monkeypatch):
     before = published_state(client)
     generated = {p: p.read_text() for p in (catalog.PROJECT_DIR / "models" / "tags" / "generated").iterdir()}

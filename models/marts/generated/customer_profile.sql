@@ -5,6 +5,8 @@
           sql_security='definer', definer=target.user) }}
 
 select as_of, customer_id, vip, vip_diamond, high_value, vip_awaiting_reactivation, rfm_segment, big_spender_sql, new_customer, regular_customer, loyal_customer, high_frequency_buyer, high_frequency_customer, awaiting_reactivation, churn_risk, interest, category_focus, active_customer, high_interaction, high_response, highly_engaged, price_sensitive, campaign_responded, awaiting_payment, paid_awaiting_shipment, shipped, order_completed, complaint_open, complaint_resolved, urgent_ticket, source, member_tier, segment, age_band, country,
-    toNullable(toUInt8(customer_id in (select customer_id from {{ ref('manual_tag_members') }} where tag_key = 'influencer'))) as influencer, rfm_score, value_score
+    if('influencer' in {{ live_manual_tag_keys() }},
+       toNullable(toUInt8(customer_id in (select customer_id from {{ ref('manual_tag_members') }} where tag_key = 'influencer'))),
+       influencer) as influencer, rfm_score, value_score
 from {{ ref('profile_snapshots') }}
 where (as_of, run_id) in {{ current_published_run() }}
