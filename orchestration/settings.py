@@ -42,6 +42,14 @@ def dagster_home() -> Path:
     return Path(os.environ.get("DAGSTER_HOME") or PROJECT_DIR / ".dagster").resolve()
 
 
+def switched_on(variable: str) -> bool:
+    """An on/off switch in the environment (off when unset): NIGHTLY_SCHEDULE, INBOX_SENSOR; anything else is an error."""
+    given = os.environ.get(variable, "off").strip().lower()
+    if given not in ("on", "off"):
+        raise ValueError(f"{variable} must be on or off, got {given!r}")
+    return given == "on"
+
+
 def inbox_dir() -> Path:
     """The watched folder of micro-batches (orchestration/dagster/inbox.py): TAGS_INBOX, else inbox/ in the project."""
     return Path(os.environ.get("TAGS_INBOX") or PROJECT_DIR / "inbox").resolve()

@@ -4,5 +4,5 @@
 {% macro live_manual_tag_keys() -%}
     (select tag_key from {{ ref('tag_catalog_snapshots') }}
      where (as_of, run_id) in {{ current_published_run() }} and method = 'manual' and status != 'archived'
-       and stale = 0)  {# a tag the run held back (a failed blocking check) shows its last published members #}
+       and stale = 0)
 {%- endmacro %}

@@ -14,9 +14,10 @@
     {{ return(modules.datetime.date.fromisoformat(raw_value)) }}
 {%- endmacro %}
 
-{#- End of the as_of day, as a DateTime literal: the instant the day's windows count back from. -#}
-{% macro as_of_end() -%}
-    (toDateTime({{ as_of() }}) + toIntervalDay(1))
+{#- The end of the as_of day (midnight after it), as a Python datetime. -#}
+{% macro _as_of_end_instant() -%}
+    {%- set day = _as_of_date() -%}
+    {{ return(modules.datetime.datetime(day.year, day.month, day.day) + modules.datetime.timedelta(days=1)) }}
 {%- endmacro %}
 
 {#- The run's cutoff: the one instant it is evaluated at, stored with the run (tag_store.publish_log).
@@ -33,7 +34,7 @@
     {%- set day_start = modules.datetime.datetime(day.year, day.month, day.day) -%}
     {%- set raw_value = var('cutoff', '') | string | trim -%}
     {%- if raw_value == '' -%}
-        {{ return(day_start + modules.datetime.timedelta(days=1)) }}
+        {{ return(_as_of_end_instant()) }}
     {%- endif -%}
     {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2})?', raw_value) -%}
         {{ exceptions.raise_compiler_error("var cutoff must be written 'YYYY-MM-DD HH:MM:SS', got '" ~ raw_value ~ "'") }}
@@ -48,9 +49,7 @@
 {#- The instant the whole-day windows end at: the end of the as_of day, or the cutoff if that comes first
     (a run of today before midnight never counts back from a future end of day). -#}
 {% macro day_end() -%}
-    {%- set day = _as_of_date() -%}
-    {%- set end = modules.datetime.datetime(day.year, day.month, day.day) + modules.datetime.timedelta(days=1) -%}
-    toDateTime('{{ ([end, _cutoff_instant()] | min).strftime('%Y-%m-%d %H:%M:%S') }}')
+    toDateTime('{{ ([_as_of_end_instant(), _cutoff_instant()] | min).strftime('%Y-%m-%d %H:%M:%S') }}')
 {%- endmacro %}
 
 {#- Events and messages matter to customer_features for 90 days at most (enquiries, messages and e-mails

@@ -12,7 +12,6 @@ warehouse that does not answer. The rows are then raw rows like any other: the n
 """
 
 # No `from __future__ import annotations`: Dagster reads the op's config annotation when the op is defined.
-import os
 import shutil
 from pathlib import Path
 
@@ -82,15 +81,10 @@ def load_inbox_batch():
     load_batch()
 
 
-def default_status() -> dg.DefaultSensorStatus:
-    given = os.environ.get(SWITCH_VARIABLE, "off").strip().lower()
-    if given not in ("on", "off"):
-        raise ValueError(f"{SWITCH_VARIABLE} must be on or off, got {given!r}")
-    return dg.DefaultSensorStatus.RUNNING if given == "on" else dg.DefaultSensorStatus.STOPPED
-
-
 def inbox_sensor() -> dg.SensorDefinition:
-    @dg.sensor(job=load_inbox_batch, minimum_interval_seconds=30, default_status=default_status(),
+    status = dg.DefaultSensorStatus.RUNNING if settings.switched_on(SWITCH_VARIABLE) else dg.DefaultSensorStatus.STOPPED
+
+    @dg.sensor(job=load_inbox_batch, minimum_interval_seconds=30, default_status=status,
                description="Launches a load of every complete batch in the inbox (TAGS_INBOX, default inbox/).")
     def raw_inbox(context: dg.SensorEvaluationContext):
         batches = pending_batches(settings.inbox_dir())

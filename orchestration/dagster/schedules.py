@@ -19,6 +19,7 @@ import os
 
 import dagster as dg
 
+from orchestration import settings
 from orchestration.dagster.hooks import alert_on_failure
 from orchestration.dagster.partitions import AS_OF_PARTITIONS, CUTOFF_FORMAT, CUTOFF_TAG, KEY_FORMAT, timezone
 
@@ -37,10 +38,7 @@ def nightly_job() -> dg.UnresolvedAssetJobDefinition:
 
 def default_status() -> dg.DefaultScheduleStatus:
     """NIGHTLY_SCHEDULE=on starts the schedule running (production); anything else but off is an error."""
-    given = os.environ.get(SWITCH_VARIABLE, "off").strip().lower()
-    if given not in ("on", "off"):
-        raise ValueError(f"{SWITCH_VARIABLE} must be on or off, got {given!r}")
-    return dg.DefaultScheduleStatus.RUNNING if given == "on" else dg.DefaultScheduleStatus.STOPPED
+    return dg.DefaultScheduleStatus.RUNNING if settings.switched_on(SWITCH_VARIABLE) else dg.DefaultScheduleStatus.STOPPED
 
 
 def nightly_schedule(job) -> dg.ScheduleDefinition:

@@ -70,11 +70,10 @@ def current_run(client) -> tuple[str, dt.date] | None:
     return tuple(rows[0]) if rows else None
 
 
-def publish(client, run_id: str, as_of: dt.date, keep_days: int | None = None, make_current: bool = False,
-            cutoff: dt.datetime | None = None) -> Published:
-    """cutoff: the instant the run was evaluated at (var cutoff), recorded with it; none: the end of its as_of day."""
+def publish(client, run_id: str, as_of: dt.date, *, cutoff: dt.datetime, keep_days: int | None = None,
+            make_current: bool = False) -> Published:
+    """cutoff: the instant the run was evaluated at (partitions.cutoff_of), recorded with it."""
     keep_days = retention_days() if keep_days is None else keep_days
-    cutoff = cutoff or dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     params = {"run_id": run_id, "as_of": as_of, "cutoff": cutoff}
     if client.command(f"SELECT count() FROM {relation('publish_log')} WHERE run_id = %(run_id)s", parameters=params):
         raise PublishError(f"run {run_id} is already published")

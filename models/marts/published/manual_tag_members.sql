@@ -3,8 +3,7 @@
     The nightly rule (macros/tags/manual_tag.sql) on the rows it would accept: an add or remove of a manual tag
     the published run built, for a customer of the customer index; per customer and tag the latest by
     (assigned_at, _loaded_at, action) wins. Those views show these rows in place of the published run's rows of
-    the manual tags, so the night that folds them in counts nobody twice. The index is looked up by its key for
-    these customers only: a join with all of it is a scan of every customer in each BI query of the bitmaps. -#}
+    the manual tags, so the night that folds them in counts nobody twice. -#}
 with current_run as {{ current_published_run() }}
 
 select
