@@ -21,7 +21,7 @@ from pathlib import Path
 from bench.demo_generation import free_port
 
 NEW_ROW = ("bench_big_basket,value-big basket,value,rule,flag,avg_order_value >= {min_aov},min_aov=400,data-eng,"
-           "Benchmark tag: average order value of 400 or more.,active,0,1,coverage,hold_tag,day_end,bench,2026-11-23\n")
+           "Benchmark tag: average order value of 400 or more.,active,0,1,coverage,hold_tag,day_end,nightly,bench,2026-11-23\n")
 
 
 def tags(*args: str) -> float:

@@ -17,18 +17,40 @@
     the current one joins the history without replacing tonight's tags, unless published with
     `--publish`). -#}
 {% macro current_published_run() -%}
-    (select as_of, run_id from {{ ref('publish_log') }} where {{ _published() }} and backfill = 0
+    (select as_of, run_id from {{ ref('publish_log') }} where {{ _published() }} and backfill = 0 and {{ _nightly() }}
      order by published_at desc limit 1)
 {%- endmacro %}
 
-{#- One run per as_of, the latest published for it: the history BI sees. -#}
+{#- A run of the nightly lane: every run but the intraday lane's ('' on rows written before lanes existed). -#}
+{% macro _nightly() -%}
+    lane != 'intraday'
+{%- endmacro %}
+
+{#- The intraday lane's run BI reads now (orchestration/dagster/intraday.py): the latest published intraday run,
+    if it was published after the current nightly run, whose as_of it refines (a new night replaces what the lane
+    refreshed, until the lane's next run). Its tags (current_intraday_tag_keys) show its rows instead of the
+    nightly run's; the history (tag_history, tag_changes) stays one run per day, the nightly one. -#}
+{% macro current_intraday_run() -%}
+    (select as_of, run_id from {{ ref('publish_log') }} where {{ _published() }} and lane = 'intraday'
+       and published_at > (select max(published_at) from {{ ref('publish_log') }}
+                           where {{ _published() }} and backfill = 0 and {{ _nightly() }})
+     order by published_at desc limit 1)
+{%- endmacro %}
+
+{#- The tag keys the current intraday run shows (none when there is none). -#}
+{% macro current_intraday_tag_keys() -%}
+    (select arrayJoin(tag_keys) from {{ ref('publish_log') }} where (as_of, run_id) in {{ current_intraday_run() }})
+{%- endmacro %}
+
+{#- One run per as_of, the latest published nightly run for it: the history BI sees. -#}
 {% macro published_run_per_as_of() -%}
-    (select as_of, argMax(run_id, published_at) from {{ ref('publish_log') }} where {{ _published() }} group by as_of)
+    (select as_of, argMax(run_id, published_at) from {{ ref('publish_log') }} where {{ _published() }} and {{ _nightly() }}
+     group by as_of)
 {%- endmacro %}
 
 {#- The run this one is compared with: the latest published run of an earlier as_of. Re-running an
     as_of compares with the same run again, so a re-run gives the same changes. -#}
 {% macro previous_published_run() -%}
-    (select as_of, run_id from {{ ref('publish_log') }} where as_of < {{ as_of() }} and {{ _published() }}
+    (select as_of, run_id from {{ ref('publish_log') }} where as_of < {{ as_of() }} and {{ _published() }} and {{ _nightly() }}
      order by as_of desc, published_at desc limit 1)
 {%- endmacro %}

@@ -16,7 +16,7 @@
 with counts as (
     select tag_key, run_id = {{ run_id() }} as is_current, tag_value, count() as customers
     from {{ ref('tag_snapshots') }}
-    where run_id = {{ run_id() }} or (as_of, run_id) global in {{ previous_published_run() }}
+    where run_id = {{ run_id() }} or ((as_of, run_id) global in {{ previous_published_run() }} and {{ in_lane('tag_key') }})
     group by tag_key, is_current, tag_value
 ),
 

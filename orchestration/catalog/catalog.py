@@ -41,7 +41,7 @@ CUSTOM_MODELS_DIR = PROJECT_DIR / "models" / "tags" / "custom"
 # The columns of tag_catalog.csv, in this order.
 COLUMNS = (
     "tag_key", "tag_name", "category", "method", "value_type", "rule", "params", "owner", "description",
-    "status", "coverage_min", "coverage_max", "blocking_checks", "when_blocked", "evaluated_at", "updated_by", "updated_at",
+    "status", "coverage_min", "coverage_max", "blocking_checks", "when_blocked", "evaluated_at", "lane", "updated_by", "updated_at",
 )
 
 # Category -> the prefix its tag names start with ("txn-awaiting payment"). Short prefixes keep
@@ -72,6 +72,9 @@ WHEN_BLOCKED = ("hold_tag", "hold_night")
 # comes first); cutoff, the run's cutoff (the nightly run's tick, 02:00 the next morning), for the state of open
 # orders and tickets. Replays by date have cutoff = end of day, so both give the same there.
 EVALUATED_AT = ("day_end", "cutoff")
+# When a tag is refreshed: nightly, by the nightly job only; intraday, also by the intraday lane every few minutes
+# (orchestration/dagster/intraday.py), from the rows loaded since, evaluated at that run's cutoff.
+LANES = ("nightly", "intraday")
 MAX_TAG_NAME_LENGTH = 20
 # Column names of the wide profile besides one per tag, and the keywords of audience expressions
 # (orchestration/audiences/audience_expression.py): a tag may not take them.
@@ -148,6 +151,7 @@ class CatalogRow:
     blocking_checks: tuple[str, ...]
     when_blocked: str
     evaluated_at: str
+    lane: str
     updated_by: str
     updated_at: dt.date | None
     file: str = "tag_catalog.csv"
@@ -297,6 +301,7 @@ def _parse_row(cells: list[str], line: int, file: str) -> CatalogRow:
         blocking_checks=tuple(c.strip() for c in cell["blocking_checks"].split(";") if c.strip()),
         when_blocked=cell["when_blocked"].strip(),
         evaluated_at=cell["evaluated_at"].strip() or EVALUATED_AT[0],
+        lane=cell["lane"].strip() or LANES[0],
         updated_by=cell["updated_by"],
         updated_at=updated_at,
         file=file,

@@ -5,7 +5,8 @@ From seeds/tag_catalog.csv this writes
   tag is its own dbt model (its own node in lineage, docs and `dbt build -s tag_<key>`);
 - models/tags/generated/_tags.yml: description, owner, category and tests of every tag model,
   including the hand-written `sql` tags in models/tags/custom/ (whose SQL is never touched);
-- models/tags/generated/all_tags.sql: the union of every built tag, read by the outputs;
+- models/tags/generated/all_tags.sql: the union of every built tag, read by the outputs, and
+  intraday_tags.sql, the union of the intraday lane's tags, what an intraday run stores;
 - models/marts/generated/profile_snapshots.sql: the wide profile of every run (one column per
   active tag) as rows of the tag store carrying the run's id, and customer_profile.sql, the view
   of the published run BI reads as tags.customer_profile, with the catalog's text as column
@@ -73,9 +74,13 @@ def expected_files(rows: list[catalog.CatalogRow],
     all_tags = {"name": "all_tags", "description": "Every built tag in one long relation, one row per tagged customer "
                 "and tag; the outputs read it. A tag table left from another day's run fails the as_of test.",
                 "columns": [{"name": "as_of", "data_tests": ["equals_as_of"]}]}
+    intraday_tags = {"name": "intraday_tags", "description": "The tags of the intraday lane (catalog lane = intraday) "
+                     "in one long relation, like all_tags: what an intraday run stores (orchestration/dagster/intraday.py)."}
     files[GENERATED_DIR / "_tags.yml"] = YAML_HEADER + _dump(
-        {"version": 2, "models": [_tag_model(r) for r in tags] + [all_tags]})
-    files[GENERATED_DIR / "all_tags.sql"] = _all_tags_sql(tags)
+        {"version": 2, "models": [_tag_model(r) for r in tags] + [all_tags, intraday_tags]})
+    files[GENERATED_DIR / "all_tags.sql"] = _union_sql(tags, "Every built tag")
+    files[GENERATED_DIR / "intraday_tags.sql"] = _union_sql([r for r in tags if r.lane == "intraday"],
+                                                            "The tags of the intraday lane")
     profile_tags = [r for r in tags if r.is_active]
     files[PROFILE_DIR / "profile_snapshots.sql"] = _profile_snapshots_sql(profile_tags)
     files[PROFILE_DIR / "customer_profile.sql"] = _profile_view_sql(profile_tags)
@@ -123,7 +128,7 @@ def _tag_meta(r: catalog.CatalogRow) -> dict:
     meta = {"tag_key": r.tag_key, "tag_name": r.tag_name, "category": r.category, "method": r.method,
             "value_type": r.value_type, "owner": r.owner, "status": r.status,
             "blocking_checks": list(r.blocking_checks), "when_blocked": r.when_blocked,
-            "evaluated_at": r.evaluated_at}
+            "evaluated_at": r.evaluated_at, "lane": r.lane}
     if r.method == "rule":
         meta["rule"] = catalog.render_rule(r)
     elif r.params:
@@ -161,12 +166,12 @@ def _quality_checks_yml(tags: list[catalog.CatalogRow]) -> dict:
     }]}
 
 
-def _all_tags_sql(tags: list[catalog.CatalogRow]) -> str:
+def _union_sql(tags: list[catalog.CatalogRow], what: str) -> str:
     selects = [
         f"-- depends_on: {{{{ ref('{model_name(r.tag_key)}') }}}}\n{{{{ tag_rows('{r.tag_key}') }}}}"
         for r in tags
     ] or ["select toDate('1970-01-01') as as_of, '' as customer_id, '' as tag_key, '' as tag_value where 0"]
-    return (f"{HEADER}-- Every built tag in one long relation (one row per tagged customer and tag).\n"
+    return (f"{HEADER}-- {what} in one long relation (one row per tagged customer and tag).\n"
             "-- The cast makes one type of every tag's value; a NULL value fails loudly here. A tag the run holds back\n"
             "-- (a failed blocking check, when_blocked = hold_tag) keeps its published rows (macros/tags/tag_rows.sql).\n"
             "{{ config(materialized='view') }}\n\n" + "\nunion all\n".join(selects) + "\n")
@@ -186,17 +191,29 @@ def _profile_snapshots_sql(tags: list[catalog.CatalogRow]) -> str:
     )
 
 
+def _profile_column(r: catalog.CatalogRow) -> str:
+    """A tag's column of the profile view: the published run's, but for two kinds of flag that show newer members.
+    A manual tag's reads its members now (manual_tag_members), so `tags tag add` shows within seconds (a manual tag
+    the run held back keeps its published column: live_manual_tag_keys leaves it out); an intraday tag's reads the
+    intraday lane's latest run, once it ran after the night."""
+    if r.method == "manual":
+        shown, members = "live_manual_tag_keys()", "select customer_id from {{ ref('manual_tag_members') }} where"
+    elif r.lane == "intraday":
+        shown, members = ("current_intraday_tag_keys()", "select customer_id from {{ ref('tag_snapshots') }} "
+                          "where (as_of, run_id) in {{ current_intraday_run() }} and")
+    else:
+        return r.tag_key
+    return (f"if('{r.tag_key}' in {{{{ {shown} }}}},\n"
+            f"       toNullable(toUInt8(customer_id in ({members} tag_key = '{r.tag_key}'))),\n       {r.tag_key}) as {r.tag_key}")
+
+
 def _profile_view_sql(tags: list[catalog.CatalogRow]) -> str:
-    # a manual tag's column reads its members now (manual_tag_members), so `tags tag add` shows within seconds
-    # (a manual tag the run held back keeps its published column: live_manual_tag_keys leaves it out)
-    picked = "".join(f", {r.tag_key}" if r.method != "manual" else
-                     f",\n    if('{r.tag_key}' in {{{{ live_manual_tag_keys() }}}},\n"
-                     f"       toNullable(toUInt8(customer_id in (select customer_id from {{{{ ref('manual_tag_members') }}}} "
-                     f"where tag_key = '{r.tag_key}'))),\n       {r.tag_key}) as {r.tag_key}" for r in tags)
+    picked = "".join(f",\n    {_profile_column(r)}" if r.method == "manual" or r.lane == "intraday" else f", {r.tag_key}"
+                     for r in tags)
     return (
         f"{HEADER}"
         "-- The wide profile BI reads: the current published run's rows of profile_snapshots, the manual tags as they\n"
-        "-- are now (manual_tag_members).\n"
+        "-- are now (manual_tag_members), the intraday lane's tags from its latest run.\n"
         "{{ config(schema='tags', materialized='view', persist_docs={'relation': true, 'columns': true},\n"
         "          sql_security='definer', definer=target.user) }}\n\n"
         f"select as_of, customer_id{picked}\n"

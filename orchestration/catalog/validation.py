@@ -9,7 +9,7 @@ from orchestration.catalog import rules
 from orchestration.catalog.catalog import (
     CATEGORIES, CUSTOM_MODELS_DIR, CatalogError, CatalogRow, DEFAULT_BLOCKING_CHECKS, MAX_TAG_NAME_LENGTH, METHODS,
     METHOD_VALUE_TYPES, PLACEHOLDER, QUALITY_CHECKS_FILE, RESERVED_TAG_KEYS, SCORE_CAPS, SCORE_WEIGHTS, STATUSES,
-    TAG_KEY, TAG_NAME, VALUE_TYPES, WHEN_BLOCKED, EVALUATED_AT, quality_checks, render_rule,
+    TAG_KEY, TAG_NAME, VALUE_TYPES, WHEN_BLOCKED, EVALUATED_AT, LANES, quality_checks, render_rule,
 )
 from orchestration.settings import PROJECT_DIR
 
@@ -98,6 +98,14 @@ def _validate_row(row: CatalogRow) -> list[tuple[str, str]]:
     elif row.evaluated_at == "cutoff" and row.method not in ("rule", "score"):
         add("evaluated_at", f"evaluated_at cutoff applies to rule and score tags, not to {row.method} tags "
                             "(they are evaluated at the end of the as_of day)")
+
+    if row.lane not in LANES:
+        add("lane", f"unknown lane {row.lane!r}; one of {', '.join(LANES)} "
+                    "(nightly: the nightly job; intraday: also the intraday lane, every few minutes)")
+    elif row.lane == "intraday" and (row.method, row.value_type, row.evaluated_at) != ("rule", "flag", "cutoff"):
+        add("lane", "lane intraday takes rule tags of value_type flag with evaluated_at cutoff (the state of open "
+                    f"orders and tickets at the run's instant), not a {row.method} {row.value_type} tag evaluated at "
+                    f"{row.evaluated_at}")
 
     if row.updated_at is None and "updated_at" not in loaded_badly:
         add("updated_at", "updated_at is missing (YYYY-MM-DD of the last change)")

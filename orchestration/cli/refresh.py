@@ -58,9 +58,17 @@ def refresh_command(
         "--cutoff", help="The instant the run is evaluated at, 'YYYY-MM-DD HH:MM' in the warehouse's time zone, or now: "
                          "facts before it are taken, and tags with evaluated_at = cutoff count back from it. Default: the "
                          "end of the as_of day (a replay gives the same tags whenever it runs).")] = "",
+    intraday: Annotated[bool, typer.Option(
+        "--intraday", help="Run the intraday lane instead: only the tags of catalog lane intraday, as of the published "
+                           "night, from the rows loaded since, evaluated at --cutoff (default now).")] = False,
 ) -> None:
     """Run the nightly job now, one partition (day) after another: validate the catalog, build and test (dbt),
     check quality, publish to `tags`. Each day is published before the next starts; a failed day stops the rest."""
+    if intraday:
+        if as_of or first or last or select or full or make_current:
+            raise CommandError("--intraday runs the intraday lane as of the published night: it takes --cutoff only")
+        _refresh_intraday(cutoff or "now")
+        return
     days = _refresh_days(as_of, first, last)
     if cutoff and len(days) > 1:
         raise CommandError("--cutoff is the instant of one run: give one --as-of with it")
@@ -83,6 +91,39 @@ def refresh_command(
             _print_outcome(day, outcome, elapsed, days[n + 1:])
     _print_summary(days[-1], total, accounting.accounts(client))
     _print_tags(client)
+
+
+def _refresh_intraday(cutoff: str) -> None:
+    """One run of the intraday lane, and what it did."""
+    from orchestration.publishing import publish
+
+    rows = valid_catalog()
+    client = db.connect(on_retry=console.print)
+    current = publish.current_run(client)
+    if current is None:
+        raise CommandError("no night is published yet: the intraday lane refines the published night (run `tags refresh`)")
+    instant = _cutoff(cutoff, current[1])
+    with refresh_lock.held("tags refresh --intraday"):
+        for change in refresh.prepare(rows, current[1]):
+            console.print(f"  catalog sync: {change}")
+        started = time.perf_counter()
+        console.print(f"intraday lane as of {current[1]}, cutoff {instant} (in this process; dbt output follows)")
+        try:
+            day, outcome = refresh.run_intraday(instant)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        elapsed = time.perf_counter() - started
+        _print_checks(outcome)
+        if not outcome.success:
+            for failure in outcome.failures:
+                console.print(f"  [red]failed[/] {failure}", soft_wrap=True)
+            raise CommandError(f"the intraday run as of {day} failed ({elapsed:.1f} s); nothing was published: BI shows "
+                               "what it showed")
+    console.print(f"published intraday run {outcome.run_id} as of {day}, cutoff {instant}, in {elapsed:.1f} s")
+    for lane, published_at, evaluated, keys in client.query(
+            f"SELECT lane, published_at, cutoff, tag_keys FROM {relation('published_lanes')}").result_rows:
+        console.print(f"  {lane}: evaluated at {evaluated}, published {published_at:%Y-%m-%d %H:%M:%S}"
+                      f"{' (' + ', '.join(keys) + ')' if keys else ''}")
 
 
 def _cutoff(text: str, day: dt.date) -> dt.datetime:

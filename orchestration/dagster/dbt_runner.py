@@ -26,13 +26,14 @@ class DbtFailed(RuntimeError):
 
 
 def dbt_vars(as_of: dt.date, run_id: str | None = None, held_tags: list[str] | None = None,
-             cutoff: dt.datetime | None = None) -> str:
+             cutoff: dt.datetime | None = None, lane: str | None = None) -> str:
     """The --vars of a run: its as_of, the run id every row it writes to the tag store carries, the
-    tags it holds back at their published values (orchestration/publishing/holds.py) and its cutoff
-    (macros/utils/as_of.sql; none: the end of the as_of day)."""
+    tags it holds back at their published values (orchestration/publishing/holds.py), its cutoff
+    (macros/utils/as_of.sql; none: the end of the as_of day) and its lane (macros/tags/lane.sql; none: nightly)."""
     return json.dumps({"as_of": as_of.isoformat()} | ({"run_id": run_id} if run_id else {})
                       | ({"held_tags": held_tags} if held_tags else {})
-                      | ({"cutoff": cutoff.strftime("%Y-%m-%d %H:%M:%S")} if cutoff else {}))
+                      | ({"cutoff": cutoff.strftime("%Y-%m-%d %H:%M:%S")} if cutoff else {})
+                      | ({"lane": lane} if lane else {}))
 
 
 def dbt_args(command: str, as_of: dt.date, select: list[str] | None = None, run_id: str | None = None) -> list[str]:
@@ -60,7 +61,7 @@ def _node_name(unique_id: str) -> str:
     return parts[2] if len(parts) > 2 else unique_id
 
 
-def _failure(invocation: DbtCliInvocation) -> str:
+def failure(invocation: DbtCliInvocation) -> str:
     """What failed: the nodes run_results.json names as error or fail, else dbt's own error lines."""
     try:
         results = invocation.get_artifact("run_results.json")["results"]
@@ -81,7 +82,7 @@ def run(command: str, as_of: dt.date, select: list[str] | None = None, run_id: s
     invocation = resource().cli(dbt_args(command, as_of, select, run_id), raise_on_error=False, target_path=TARGET_DIR)
     invocation.wait()
     if not invocation.is_successful():
-        raise DbtFailed(f"dbt {command} failed: {_failure(invocation)}")
+        raise DbtFailed(f"dbt {command} failed: {failure(invocation)}")
     return invocation
 
 

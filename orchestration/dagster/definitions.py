@@ -7,16 +7,18 @@ import dagster as dg
 from orchestration.dagster.assets import dbt_models, published_tags, quality_report
 from orchestration.dagster.checks import published_freshness, tag_row_expectations
 from orchestration.dagster.inbox import inbox_sensor, load_inbox_batch
+from orchestration.dagster.intraday import intraday_job, intraday_schedule, intraday_tags, published_intraday_tags
 from orchestration.dagster.resources import resources
 from orchestration.dagster.schedules import nightly_job, nightly_schedule
 
 job = nightly_job()
+intraday = intraday_job()
 
 defs = dg.Definitions(
-    assets=[dbt_models, published_tags, quality_report],
+    assets=[dbt_models, published_tags, quality_report, intraday_tags, published_intraday_tags],
     asset_checks=[published_freshness, tag_row_expectations],
-    jobs=[job, load_inbox_batch],
-    schedules=[nightly_schedule(job)],
+    jobs=[job, intraday, load_inbox_batch],
+    schedules=[nightly_schedule(job), intraday_schedule(intraday)],
     sensors=[inbox_sensor()],
     resources=resources(),
     # Every run in one process, also those of the implicit asset job (materializing or backfilling assets from

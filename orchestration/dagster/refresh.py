@@ -85,28 +85,59 @@ def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow]
     from dagster_dbt import build_dbt_asset_selection
 
     from orchestration.dagster.assets import FULL_REFRESH_TAG, MAKE_CURRENT_TAG, dbt_models
-    from orchestration.dagster import instance as dagster_instance
     from orchestration.dagster.definitions import defs
     from orchestration.dagster.partitions import CUTOFF_FORMAT, CUTOFF_TAG, partition_key
     from orchestration.dagster.schedules import JOB_NAME
 
-    job = defs.resolve_job_def(JOB_NAME)
     asset_selection = None
     dbt_select = selectors(select, rows)
     if dbt_select:
         chosen = build_dbt_asset_selection([dbt_models], dbt_select=" ".join(dbt_select))
         graph = defs.get_repository_def().asset_graph
         asset_selection = list((chosen | dg.AssetSelection.assets("published_tags")).resolve(graph))
+    tags = {FULL_REFRESH_TAG: str(full).lower(), MAKE_CURRENT_TAG: str(make_current).lower()} \
+        | ({CUTOFF_TAG: cutoff.strftime(CUTOFF_FORMAT)} if cutoff else {})
+    return _execute(JOB_NAME, "published_tags", partition_key(as_of), tags, asset_selection)
+
+
+def run_intraday(cutoff: dt.datetime) -> tuple[dt.date, RefreshOutcome]:
+    """One run of the intraday lane (orchestration/dagster/intraday.py), in this process: as of the published night,
+    evaluated at cutoff. Returns that as_of and what the run did."""
+    from orchestration.dagster import intraday
+    from orchestration.dagster.partitions import CUTOFF_FORMAT, CUTOFF_TAG, partition_key
+    from orchestration.publishing import publish
+    from orchestration.quality import quality
+    from orchestration.warehouse import db
+
+    current = publish.current_run(db.client())
+    if current is None:
+        raise ValueError("no night is published yet: the intraday lane refines the published night (run `tags refresh` first)")
+    as_of = current[1]
+    outcome = _execute(intraday.JOB_NAME, "published_intraday_tags", partition_key(as_of),
+                       {CUTOFF_TAG: cutoff.strftime(CUTOFF_FORMAT)})
+    # the lane's quality checks are dbt tests of its one dbt step, not asset checks: their outcomes as recorded
+    checks = [CheckOutcome(f"tag_{row['tag_key']}", name, bool(row["passed"]), bool(row["blocking"]),
+                           {**row, **({} if row["passed"] else {"outcome": quality.when_failed(bool(row["blocking"]), "hold_night")})})
+              for name, row in sorted(quality.results(db.client(), outcome.run_id).items())]
+    return as_of, RefreshOutcome(outcome.run_id, outcome.success, outcome.failures, checks, outcome.published)
+
+
+def _execute(job_name: str, published_asset: str, partition: str, tags: dict[str, str],
+             asset_selection=None) -> RefreshOutcome:
+    """Run one partition of a job in this process, recorded in the Dagster instance; what it did."""
+    import dagster as dg
+
+    from orchestration.dagster import instance as dagster_instance
+    from orchestration.dagster.definitions import defs
+
+    job = defs.resolve_job_def(job_name)
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # dbt prints the progress
     for name in ("dagster", "dagster.builtin"):
         logging.getLogger(name).setLevel(logging.WARNING)
     published_before = _publish_count()
     try:
         with dagster_instance.instance() as instance:  # recorded where `tags ui` shows it
-            result = job.execute_in_process(run_config=quiet, instance=instance, partition_key=partition_key(as_of),
-                                            tags={FULL_REFRESH_TAG: str(full).lower(),
-                                                  MAKE_CURRENT_TAG: str(make_current).lower()}
-                                            | ({CUTOFF_TAG: cutoff.strftime(CUTOFF_FORMAT)} if cutoff else {}),
+            result = job.execute_in_process(run_config=quiet, instance=instance, partition_key=partition, tags=tags,
                                             asset_selection=asset_selection, raise_on_error=False)
     except (sqlalchemy.exc.OperationalError, sqlite3.OperationalError) as exc:
         # the instance's SQLite files could not be written (a full disk, most often): say so, and what BI reads
@@ -125,11 +156,11 @@ def run(as_of: dt.date, select: list[str] | None, rows: list[catalog.CatalogRow]
             evaluation = event.event_specific_data
             checks.append(CheckOutcome(evaluation.asset_key.to_user_string(), evaluation.check_name, evaluation.passed,
                                        evaluation.blocking, {k: v.value for k, v in evaluation.metadata.items()}))
-        elif event.is_step_materialization and event.asset_key == dg.AssetKey("published_tags"):
+        elif event.is_step_materialization and event.asset_key == dg.AssetKey(published_asset):
             published = True
             metadata = event.step_materialization_data.materialization.metadata
-            backfill = bool(metadata["backfill"].value)
-            held = [tag for tag in metadata["held_tags"].value.split(", ") if tag]
+            backfill = bool(metadata["backfill"].value) if "backfill" in metadata else False
+            held = [tag for tag in metadata["held_tags"].value.split(", ") if tag] if "held_tags" in metadata else []
     return RefreshOutcome(result.run_id, result.success, failures, with_check_results(result.run_id, checks),
                           published, backfill, held)
 

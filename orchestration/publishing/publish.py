@@ -3,7 +3,7 @@
 dbt writes every run's outputs to the tag store (database tag_store) as rows carrying the run's
 id, the wide profile included (profile_snapshots). Nothing there is visible to BI: the tables in
 `tags` are views over the *published* runs (macros/publish/published_runs.sql). Publishing is:
-1. one INSERT of (run_id, as_of, published_at, backfill) into tag_store.publish_log, published_at
+1. one INSERT of (run_id, as_of, published_at, backfill, cutoff, lane) into tag_store.publish_log, published_at
    the next whole second but one: from that instant customer_tags, customer_profile, tag_bitmaps,
    tag_catalog, tag_history, tag_changes, catalog_changes and the audiences all read the new run
    together, in every query that starts from then on. That row is the only switch, so a run killed
@@ -15,6 +15,7 @@ id, the wide profile included (profile_snapshots). Nothing there is visible to B
 A run of an as_of earlier than the current one is a backfill: it joins the history (tag_history,
 tag_changes of later days compare with it) without replacing what BI reads now, unless asked
 (`make_current`, `tags refresh --publish`).
+A run of the intraday lane (publish_intraday) switches only its tags, over the night it refines.
 One refresh writes at a time (the warehouse lock and the single Dagster job see to that).
 """
 
@@ -87,16 +88,44 @@ def publish(client, run_id: str, as_of: dt.date, *, cutoff: dt.datetime, keep_da
 
     # The run counts from a whole second in the future (macros/publish/published_runs.sql): by then
     # its row is there for every view a query reads, and queries that started earlier see none of it.
-    client.command(f"INSERT INTO {relation('publish_log')} (run_id, as_of, published_at, backfill, cutoff) SELECT %(run_id)s, "
-                   "%(as_of)s, toDateTime64(toStartOfSecond(now64(3)) + INTERVAL 2 SECOND, 3), %(backfill)s, %(cutoff)s",
+    client.command(f"INSERT INTO {relation('publish_log')} (run_id, as_of, published_at, backfill, cutoff, lane) SELECT %(run_id)s, "
+                   "%(as_of)s, toDateTime64(toStartOfSecond(now64(3)) + INTERVAL 2 SECOND, 3), %(backfill)s, %(cutoff)s, 'nightly'",
                    parameters=params)
-    while client.command(f"SELECT now64(3) < (SELECT published_at FROM {relation('publish_log')} WHERE run_id = %(run_id)s)",
-                         parameters=params):
-        time.sleep(0.1)
+    _wait_until_visible(client, run_id)
     _keep_only_the_current_profile(client)
     removed = _remove_invisible_runs(client)
     dropped = _drop_days_past_retention(client, keep_days)
     return Published(run_id, as_of, removed, dropped, bool(params["backfill"]), cutoff)
+
+
+def publish_intraday(client, run_id: str, as_of: dt.date, *, cutoff: dt.datetime, tag_keys: list[str]) -> Published:
+    """Publish a run of the intraday lane (orchestration/dagster/intraday.py): its tags (tag_keys) show its rows
+    instead of the current nightly run's, in the same one-row switch. It refines the current night, so it must be
+    as of that night's as_of; housekeeping is the next night's (its earlier runs are invisible from then on)."""
+    params = {"run_id": run_id, "as_of": as_of, "cutoff": cutoff, "tag_keys": tag_keys}
+    if client.command(f"SELECT count() FROM {relation('publish_log')} WHERE run_id = %(run_id)s", parameters=params):
+        raise PublishError(f"run {run_id} is already published")
+    current = current_run(client)
+    if current is None or current[1] != as_of:
+        raise PublishError(f"the intraday run as of {as_of} refines the published night, which is "
+                           f"{'none yet' if current is None else f'as of {current[1]}'}: nothing was published")
+    built = {row[0] for row in client.query(f"SELECT tag_key FROM {relation('tag_catalog_snapshots')} WHERE as_of = %(as_of)s "
+                                            "AND run_id = %(run_id)s", parameters=params).result_rows}
+    if built != set(tag_keys):
+        raise PublishError(f"run {run_id} built {sorted(built) or 'no tags'} in {relation('tag_catalog_snapshots')}, not "
+                           f"the intraday lane's {sorted(tag_keys)}: its build did not finish, so nothing was published")
+    client.command(f"INSERT INTO {relation('publish_log')} (run_id, as_of, published_at, backfill, cutoff, lane, tag_keys) "
+                   "SELECT %(run_id)s, %(as_of)s, toDateTime64(toStartOfSecond(now64(3)) + INTERVAL 2 SECOND, 3), 0, "
+                   "%(cutoff)s, 'intraday', %(tag_keys)s", parameters=params)
+    _wait_until_visible(client, run_id)
+    return Published(run_id, as_of, 0, [], False, cutoff)
+
+
+def _wait_until_visible(client, run_id: str) -> None:
+    """Until the run's published_at has passed: from then on every query reads it."""
+    while client.command(f"SELECT now64(3) < (SELECT published_at FROM {relation('publish_log')} WHERE run_id = %(run_id)s)",
+                         parameters={"run_id": run_id}):
+        time.sleep(0.1)
 
 
 def _keep_only_the_current_profile(client) -> None:
@@ -137,8 +166,11 @@ def altered_table(client, table: str) -> str | None:
 
 
 def _remove_invisible_runs(client) -> int:
-    """Delete the rows of every run that is not the latest published run of its as_of (failed or superseded)."""
-    visible = f"(SELECT argMax(run_id, published_at) FROM {relation('publish_log')} GROUP BY as_of)"
+    """Delete the rows of every run that is not the latest published nightly run of its as_of (failed or superseded),
+    nor the latest intraday run (earlier ones are shown no more)."""
+    log = relation("publish_log")
+    visible = (f"(SELECT argMax(run_id, published_at) FROM {log} WHERE lane != 'intraday' GROUP BY as_of UNION ALL "
+               f"SELECT argMax(run_id, published_at) FROM {log} WHERE lane = 'intraday')")
     invisible = {row[0] for table in store_tables() for row in client.query(
         f"SELECT DISTINCT run_id FROM {relation(table)} WHERE run_id GLOBAL NOT IN {visible}").result_rows}
     if invisible:

@@ -400,7 +400,7 @@ def test_a_new_catalog_row_becomes_a_profile_column_on_the_next_refresh(built, c
     try:
         catalog.CATALOG_FILE.write_text(shipped + "big_basket_test,value-big basket,value,rule,flag,"
                                         "avg_order_value >= {min_aov},min_aov=400,data-eng,Test tag: big baskets.,"
-                                        "active,0,1,coverage,hold_tag,day_end,test,2026-11-23\n")
+                                        "active,0,1,coverage,hold_tag,day_end,nightly,test,2026-11-23\n")
         # a process of its own, as a user runs it: this one's Dagster definitions were loaded with the old manifest
         built_as_of = rows(client, "SELECT any(as_of) FROM features.customer_features")[0][0]  # --select builds on it
         result = tags_cli("refresh", "--as-of", built_as_of.isoformat(), "--select", "big_basket_test")

@@ -208,6 +208,22 @@ def test_evaluated_at_is_day_end_or_cutoff_and_cutoff_only_for_rules_and_scores(
                for e in errors_of(replace(BY_KEY["influencer"], evaluated_at="cutoff")))
 
 
+def test_lane_is_nightly_or_intraday_and_intraday_only_for_flag_rules_at_the_cutoff():
+    assert errors_of(BY_KEY["awaiting_payment"]) == [] and BY_KEY["awaiting_payment"].lane == "intraday"
+    assert any("column lane: unknown lane 'hourly'; one of nightly, intraday" in e
+               for e in errors_of(replace(BY_KEY["awaiting_payment"], lane="hourly")))
+    # a day-windowed rule would be evaluated over the night's features: refused, naming what it is
+    assert any("column lane: lane intraday takes rule tags of value_type flag with evaluated_at cutoff" in e
+               and "not a rule flag tag evaluated at day_end" in e
+               for e in errors_of(replace(BY_KEY["vip"], lane="intraday")))
+    assert any("not a rfm label tag" in e for e in errors_of(replace(BY_KEY["rfm_segment"], lane="intraday")))
+
+
+def test_an_empty_lane_cell_is_nightly(tmp_path):
+    path = write_catalog(tmp_path / "tag_catalog.csv", shipped_cells("regular_customer") | {"lane": ""})
+    assert catalog.load(path)[0].lane == "nightly"
+
+
 def test_an_empty_evaluated_at_cell_is_day_end(tmp_path):
     path = write_catalog(tmp_path / "tag_catalog.csv", shipped_cells("regular_customer") | {"evaluated_at": ""})
     assert catalog.load(path)[0].evaluated_at == "day_end"
@@ -389,7 +405,8 @@ def test_row_with_too_many_cells(tmp_path):
     line = ",".join(shipped_cells("campaign_responded").values())  # its description has no comma
     path.write_text(f"{header}\n{line},extra\n")
     errors = [str(e) for e in validation.validate(catalog.load(path))]
-    assert errors == ["tag_catalog.csv line 2 (campaign_responded), column (row): expected 17 cells, got 18 (a comma in an unquoted cell?)"]
+    assert errors == [f"tag_catalog.csv line 2 (campaign_responded), column (row): expected {len(catalog.COLUMNS)} cells, "
+                      f"got {len(catalog.COLUMNS) + 1} (a comma in an unquoted cell?)"]
 
 
 def test_wrong_header_is_a_file_error(tmp_path):

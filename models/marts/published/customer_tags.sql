@@ -1,8 +1,14 @@
-{#- The long table BI reads: one row per customer and tag of the current published run; the manual tags'
-    members as they are now (manual_tag_members: `tags tag add` shows within seconds). -#}
+{#- The long table BI reads: one row per customer and tag of the current published run; the intraday lane's tags
+    from its latest run when it ran after the night (current_intraday_run); the manual tags' members as they are
+    now (manual_tag_members: `tags tag add` shows within seconds). -#}
 select as_of, customer_id, tag_key, tag_value
 from {{ ref('tag_snapshots') }}
 where (as_of, run_id) global in {{ current_published_run() }} and tag_key global not in {{ live_manual_tag_keys() }}
+  and tag_key global not in {{ current_intraday_tag_keys() }}
+union all
+select as_of, customer_id, tag_key, tag_value
+from {{ ref('tag_snapshots') }}
+where (as_of, run_id) global in {{ current_intraday_run() }}
 union all
 select as_of, customer_id, tag_key, '1' as tag_value
 from {{ ref('manual_tag_members') }}

@@ -68,8 +68,11 @@ select
     if(first_published.tag_key = '', {{ as_of() }}, least(first_published.first_built_on, {{ as_of() }})) as first_built_on,
     {#- new columns go last: the table is filled by position, and a warehouse built before them gets them appended
         at the end (append_new_columns) -#}
-    catalog.evaluated_at as evaluated_at
+    catalog.evaluated_at as evaluated_at,
+    catalog.lane as lane
 from {{ ref('tag_catalog') }} as catalog
 left join members on members.tag_key = catalog.tag_key
 left join first_published on first_published.tag_key = catalog.tag_key
 left join shown_now on shown_now.tag_key = catalog.tag_key
+-- an intraday run's catalog is its lane's tags (macros/tags/lane.sql)
+where {{ in_lane('catalog.tag_key') }}

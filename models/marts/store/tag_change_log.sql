@@ -15,7 +15,7 @@ with this_run as (
 last_run as (
     select tag_key, tag_value, members
     from {{ ref('tag_bitmap_snapshots') }}
-    where (as_of, run_id) in {{ previous_published_run() }}
+    where (as_of, run_id) in {{ previous_published_run() }} and {{ in_lane('tag_key') }}
 ),
 
 {#- a value missing on one side joins to an empty bitmap (the column type's default) -#}

@@ -1,0 +1,195 @@
+"""The intraday lane: the tags whose catalog row says lane = intraday, refreshed every few minutes between nights.
+
+A run of the lane (job `intraday_refresh`) refines the published night: it is as of that night's as_of and
+evaluated at its own cutoff (the schedule's tick; `tags refresh --intraday`: now). dbt builds, with var
+lane = intraday (macros/tags/lane.sql):
+- the staging of orders and tickets, from the rows loaded since (base_orders rebuilds only the months they
+  touched, and admits the facts the later cutoff now lets in);
+- the state of open orders and tickets at the cutoff (customer_state_at_cutoff) and the lane's tag models, which
+  read it over the night's customer_features (their other features stay the night's);
+- the run's rows in the tag store for the lane's tags alone (tag_snapshots, their bitmaps, the catalog
+  snapshot, the changes against the previous night), the accuracy sample and the quality figures of those
+  tags, and their quality checks: the dbt tests the night runs, with the same thresholds.
+A failed node or blocking check publishes nothing (BI keeps what it shows) and alerts. Otherwise one row in
+publish_log switches the lane's tags in tags.customer_tags, tags.customer_profile and tags.tag_bitmaps at once
+(publish.publish_intraday); every other tag stays on the night's run, and the history on one run per day.
+Not refreshed by the lane: customer_features and the other tags (the night's), customers registered since the
+night (they have no features row until the next night).
+"""
+
+# No `from __future__ import annotations`: Dagster reads the context annotations when the assets are defined.
+
+import datetime as dt
+import json
+import os
+
+import dagster as dg
+from dagster import AssetExecutionContext
+from dagster_dbt import DbtCliResource
+
+from orchestration import settings
+from orchestration.catalog import catalog
+from orchestration.dagster import dbt_runner
+from orchestration.dagster.assets import check_catalog, run_id_of
+from orchestration.dagster.hooks import alert_on_failure
+from orchestration.dagster.partitions import (AS_OF_PARTITIONS, CUTOFF_FORMAT, CUTOFF_TAG, ONE_DAY_PER_RUN,
+                                              as_of_of, cutoff_of, timezone)
+from orchestration.dagster.project import PROJECT
+from orchestration.dagster.resources import RefreshLock, WarehouseResource
+from orchestration.publishing import publish
+from orchestration.quality import quality
+from orchestration.relations import relation
+from orchestration.warehouse import contract
+
+JOB_NAME = "intraday_refresh"
+GROUP = "intraday"
+LANE_TAG = "lane"  # the run tag (and dbt var) naming the lane a run refreshes
+SWITCH_VARIABLE = "INTRADAY_SCHEDULE"
+CRON_VARIABLE = "INTRADAY_CRON"
+DEFAULT_CRON = "*/10 * * * *"
+# The raw tables the lane's tags are computed from: a load of none of them since the last run leaves nothing to do.
+RAW_TABLES = ("orders", "tickets")
+
+# What an intraday run builds besides the lane's tag models: the staging and state they read, and the store and
+# quality models that record and check the run (each restricts itself to the lane's tags, macros/tags/lane.sql).
+STATE_MODELS = ("base_orders", "base_tickets", "customer_state_at_cutoff")
+STORE_MODELS = ("intraday_tags", "tag_snapshots", "tag_bitmap_snapshots", "tag_catalog_snapshots", "tag_change_log")
+QUALITY_MODELS = ("accuracy_sample_customers", "accuracy_sample_orders", "accuracy_sample_events",
+                  "accuracy_sample_features", "accuracy_sample_state_at_cutoff", "accuracy_sample_tags",
+                  "accuracy_mismatches", "accuracy_samples", "value_shares", "tag_quality_figures")
+
+
+def lane_tags(rows: list[catalog.CatalogRow]) -> list[str]:
+    """The tag keys of the intraday lane: built catalog rows with lane = intraday."""
+    return sorted(r.tag_key for r in rows if r.lane == "intraday" and r.status != "archived")
+
+
+def dbt_selection(manifest: dict, tag_keys: list[str]) -> list[str]:
+    """The dbt nodes of an intraday run, by name: its models, and every test whose parents are all among them but
+    for the quality checks of the other tags (they sit on tag_quality_figures too, and judge the night)."""
+    models = {*STATE_MODELS, *(f"tag_{key}" for key in tag_keys), *STORE_MODELS, *QUALITY_MODELS}
+    ids = {uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "model" and node["name"] in models}
+    missing = models - {manifest["nodes"][uid]["name"] for uid in ids}
+    if missing:
+        raise dg.Failure(description=f"the dbt project has no model {', '.join(sorted(missing))}: the intraday lane "
+                                     "cannot be built (run `tags catalog sync`, then reload)")
+    tests = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "test" or not set(node["depends_on"]["nodes"]) <= ids:
+            continue
+        checked = (node["config"].get("meta") or {}).get("tag_key")
+        if quality.CHECK_TAG in node["tags"] and checked not in tag_keys:
+            continue
+        tests.append(node["name"])
+    return sorted(models) + sorted(tests)
+
+
+def failures(run_results: dict, manifest: dict) -> list[str]:
+    """`node: message` of every node that errored, and of every test that failed at severity error: a blocking
+    quality check or a contract test. Warnings (non-blocking checks) are not failures."""
+    failed = []
+    for result in run_results.get("results", []):
+        if result["status"] in ("error", "fail", "runtime error"):
+            node = manifest["nodes"].get(result["unique_id"], {})
+            failed.append(f"{node.get('name', result['unique_id'])}: {result.get('message') or result['status']}")
+    return failed
+
+
+@dg.asset(group_name=GROUP, partitions_def=AS_OF_PARTITIONS, backfill_policy=ONE_DAY_PER_RUN,
+          description="The intraday lane's tags (catalog lane = intraday) at the run's cutoff, from the rows loaded "
+                      "since: built, stored under the run's id and checked by the same quality tests as at night "
+                      "(orchestration/dagster/intraday.py).")
+def intraday_tags(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
+                  refresh_lock: RefreshLock) -> dg.MaterializeResult:
+    keys = lane_tags(check_catalog())
+    if not keys:
+        raise dg.Failure(description="no catalog tag has lane = intraday: the intraday lane has nothing to refresh")
+    as_of, run_id, cutoff, client = as_of_of(context), run_id_of(context), cutoff_of(context), warehouse.client(context)
+    night = client.query(f"SELECT as_of, cutoff FROM {relation('published_run')}").result_rows
+    if not night or night[0][0] != as_of:
+        raise dg.Failure(description=f"the intraday lane refines the published night, which is "
+                                     f"{f'as of {night[0][0]}' if night else 'none yet'}, not {as_of}")
+    if cutoff <= night[0][1]:
+        raise dg.Failure(description=f"cutoff {cutoff} is not after the published night's, {night[0][1]}: the intraday "
+                                     "lane moves forward from the night")
+    manifest = json.loads(PROJECT.manifest_path.read_text())
+    args = ["build", "--select", " ".join(dbt_selection(manifest, keys)), "--indirect-selection", "empty",
+            "--vars", dbt_runner.dbt_vars(as_of, run_id, cutoff=cutoff, lane="intraday")]
+    invocation = dbt.cli(args, manifest=PROJECT.manifest_path, raise_on_error=False)
+    for line in invocation.stream_raw_events():  # dbt's own progress lines, into the run's log
+        if line.raw_event.get("info", {}).get("level") in ("info", "warn", "error"):
+            context.log.info(line.raw_event["info"]["msg"])
+    # exit code 1: some node failed (run_results.json names them); anything else: dbt itself failed
+    failed = failures(invocation.get_artifact("run_results.json"), manifest) if invocation.process.returncode in (0, 1) \
+        else [f"dbt: {dbt_runner.failure(invocation)}"]
+    if failed:
+        raise dg.Failure(description=f"the intraday run failed, nothing was published: {'; '.join(failed[:5])}",
+                         metadata={"failed": "\n".join(failed)})
+    members = dict(client.query(f"SELECT tag_key, member_count FROM {relation('tag_catalog_snapshots')} "
+                                "WHERE run_id = %(r)s", parameters={"r": run_id}).result_rows)
+    return dg.MaterializeResult(metadata={"as_of": str(as_of), "cutoff": str(cutoff), "tags": ", ".join(keys),
+                                          **{f"members_{k}": dg.MetadataValue.int(int(members.get(k, 0))) for k in keys}})
+
+
+@dg.asset(group_name=GROUP, deps=[intraday_tags], partitions_def=AS_OF_PARTITIONS, backfill_policy=ONE_DAY_PER_RUN,
+          description=f"Makes the intraday run's tags what BI reads: one row in {relation('publish_log')} switches "
+                      "them, and only them, in tags.customer_tags, the profile and the bitmaps.")
+def published_intraday_tags(context: AssetExecutionContext, warehouse: WarehouseResource,
+                            refresh_lock: RefreshLock) -> dg.MaterializeResult:
+    keys = lane_tags(catalog.load())
+    try:
+        done = publish.publish_intraday(warehouse.client(context), run_id_of(context), as_of_of(context),
+                                        cutoff=cutoff_of(context), tag_keys=keys)
+    except publish.PublishError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    return dg.MaterializeResult(metadata={"run_id": done.run_id, "as_of": str(done.as_of), "cutoff": str(done.cutoff),
+                                          "tags": ", ".join(keys)})
+
+
+def intraday_job():
+    return dg.define_asset_job(JOB_NAME, selection=dg.AssetSelection.groups(GROUP), executor_def=dg.in_process_executor,
+                               hooks={alert_on_failure}, tags={LANE_TAG: "intraday"},
+                               description="The intraday lane's tags, at the run's cutoff, from the rows loaded since; "
+                                           "checked and published alone (orchestration/dagster/intraday.py).")
+
+
+def loaded_since(client, instant: dt.datetime) -> bool:
+    """Whether a load into the lane's raw tables committed after instant (raw.load_log, the warehouse's clock)."""
+    return bool(client.command(
+        f"SELECT count() > 0 FROM {contract.LOAD_LOG} WHERE state = 'committed' AND hasAny(tables, %(tables)s) "
+        "AND at > fromUnixTimestamp64Milli(%(ms)s)", parameters={"tables": list(RAW_TABLES),
+                                                                  "ms": int(instant.timestamp() * 1000)}))
+
+
+def last_run_started(instance: dg.DagsterInstance) -> dt.datetime | None:
+    """When the last successful run of either lane started: what it staged was loaded before that."""
+    from orchestration.dagster.schedules import JOB_NAME as NIGHTLY_JOB
+
+    starts = [record.start_time for job in (JOB_NAME, NIGHTLY_JOB)
+              for record in instance.get_run_records(dg.RunsFilter(job_name=job, statuses=[dg.DagsterRunStatus.SUCCESS]),
+                                                     limit=1) if record.start_time]
+    return dt.datetime.fromtimestamp(max(starts), dt.timezone.utc) if starts else None
+
+
+def intraday_schedule(job) -> dg.ScheduleDefinition:
+    """Every INTRADAY_CRON tick (default every 10 minutes), off unless INTRADAY_SCHEDULE=on: a run of the lane as of
+    the published night, evaluated at the tick, when something was loaded into orders or tickets since the last run."""
+    status = dg.DefaultScheduleStatus.RUNNING if settings.switched_on(SWITCH_VARIABLE) else dg.DefaultScheduleStatus.STOPPED
+
+    @dg.schedule(job=job, cron_schedule=os.environ.get(CRON_VARIABLE, DEFAULT_CRON), execution_timezone=timezone(),
+                 default_status=status)
+    def intraday(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        from orchestration.warehouse import db
+
+        client = db.client()
+        current = publish.current_run(client)
+        if current is None:
+            return dg.SkipReason("no night is published yet: the intraday lane refines the published night")
+        since = last_run_started(context.instance)
+        if since is not None and not loaded_since(client, since):
+            return dg.SkipReason(f"nothing was loaded into {' or '.join(RAW_TABLES)} since the last run started ({since:%H:%M:%S} UTC)")
+        tick = context.scheduled_execution_time
+        return dg.RunRequest(run_key=tick.isoformat(), partition_key=current[1].isoformat(),
+                             tags={CUTOFF_TAG: tick.strftime(CUTOFF_FORMAT)})
+
+    return intraday
