@@ -149,6 +149,41 @@ def test_the_nightly_schedule_runs_the_day_that_ended_at_its_tick():
         ("2026-11-23", "2026-11-23", "2026-11-24 02:00:00")]
 
 
+def test_the_intraday_schedule_is_off_unless_switched_on_and_its_job_is_not_the_nights(monkeypatch):
+    import dagster as dg
+
+    from orchestration.dagster import intraday
+    from orchestration.dagster.definitions import defs
+
+    job = intraday.intraday_job()
+    monkeypatch.delenv(intraday.SWITCH_VARIABLE, raising=False)
+    assert intraday.intraday_schedule(job).default_status == dg.DefaultScheduleStatus.STOPPED
+    monkeypatch.setenv(intraday.SWITCH_VARIABLE, "on")
+    assert intraday.intraday_schedule(job).default_status == dg.DefaultScheduleStatus.RUNNING
+    assert intraday.intraday_schedule(job).cron_schedule == "*/10 * * * *"
+    # the nightly job builds every asset but the lane's; the lane's job only its two
+    assert set(defs.resolve_job_def(intraday.JOB_NAME).graph.node_names()) == {"intraday_tags", "published_intraday_tags"}
+    assert not {"intraday_tags", "published_intraday_tags"} & set(defs.resolve_job_def("nightly_refresh").graph.node_names())
+
+
+def test_an_intraday_run_builds_its_tags_and_what_records_and_checks_them_not_the_other_tags():
+    import json
+
+    from orchestration.catalog import catalog
+    from orchestration.dagster import intraday
+    from orchestration.dagster.project import PROJECT
+
+    manifest = json.loads(PROJECT.manifest_path.read_text())
+    keys = intraday.lane_tags(catalog.load())
+    assert keys == ["awaiting_payment", "complaint_open", "paid_awaiting_shipment", "urgent_ticket"]
+    chosen = intraday.dbt_selection(manifest, keys)
+    assert {"base_orders", "customer_state_at_cutoff", "tag_awaiting_payment", "tag_snapshots", "tag_quality_figures",
+            "quality__awaiting_payment__coverage", "unique_in_run_tag_snapshots_customer_id__tag_key"} <= set(chosen)
+    # no other tag's model, features, or another tag's check (they sit on tag_quality_figures too)
+    assert not {"tag_vip", "customer_features", "all_tags", "profile_snapshots", "quality__vip__coverage"} & set(chosen)
+    assert not [name for name in chosen if name.startswith("quality__") and name.split("__")[1] not in keys]
+
+
 def test_a_cutoff_is_after_the_start_of_its_day():
     from orchestration.dagster.partitions import day_end, parse_cutoff
 
