@@ -9,7 +9,8 @@ One run, on a warehouse of its own (temporary directory, free ports), in this or
      (`dbt run --full-refresh` of those models) and the same written as DuckDB SQL (bench/duckdb_peer.py),
      alternating, ROUNDS[scale] times each; both must give the same members per tag;
   5. one more day of orders and events (`tags demo --next-day`) and the incremental nightly run;
-  6. audience size latency (bench/audience_size.py) and one new catalog row to a queryable tag
+  6. the intraday lane: a micro-batch of payments loaded and one run of the lane (bench/intraday.py);
+  7. audience size latency (bench/audience_size.py) and one new catalog row to a queryable tag
      (bench/new_tag.py).
 It prints each figure as it comes and keeps them in bench/results/<scale>.json after every step (a failure late
 in a long run keeps what came before it); then it writes BENCHMARKS.md and bench/benchmarks.html (plotly) from
@@ -70,6 +71,7 @@ class Results:
     duckdb_step_s: list[float] = field(default_factory=list)
     peer_disagreements: list[str] = field(default_factory=list)
     audience: dict = field(default_factory=dict)
+    intraday: dict = field(default_factory=dict)  # bench/intraday.py: a payment batch and one run of the lane
     commands: dict = field(default_factory=dict)  # `tags --help` and `tags audience size` as commands, wall seconds
     new_tag_s: float = 0.0
     new_tag_members: int = 0
@@ -235,7 +237,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-") as directory:
         os.environ.update({"WAREHOUSE_DIR": str(Path(directory) / "warehouse"),
                            "WAREHOUSE_HTTP_PORT": str(free_port()), "WAREHOUSE_TCP_PORT": str(free_port())})
-        from bench import audience_size, new_tag
+        from bench import audience_size, intraday, new_tag
         from orchestration.catalog import catalog
         from orchestration.warehouse import contract, db
 
@@ -274,6 +276,12 @@ def main() -> None:
                 f"SELECT count() FROM raw.{t} WHERE _load_id = 'demo-seed-42-day-{NEXT_DAY}'")) for t in ("orders", "order_items", "events")}
             results.incremental = measured_refresh(client, "--as-of", NEXT_DAY.isoformat())
             print(f"  appended {results.appended_rows}; {results.incremental}")
+            results.save()
+
+            step("intraday lane: a batch of payments loaded, then one run of the lane at 10:00 the next morning")
+            results.intraday = intraday.measure(client, dt.datetime.combine(NEXT_DAY + dt.timedelta(days=1), dt.time(10)),
+                                                measured_refresh)
+            print(f"  {results.intraday}")
             results.save()
 
             step(f"audience size, {audience_size.QUERIES} queries per expression and way")

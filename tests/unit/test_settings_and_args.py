@@ -180,7 +180,8 @@ def test_an_intraday_run_builds_its_tags_and_what_records_and_checks_them_not_th
     assert {"base_orders", "customer_state_at_cutoff", "tag_awaiting_payment", "tag_snapshots", "tag_quality_figures",
             "quality__awaiting_payment__coverage", "unique_in_run_tag_snapshots_customer_id__tag_key"} <= set(chosen)
     # no other tag's model, features, or another tag's check (they sit on tag_quality_figures too)
-    assert not {"tag_vip", "customer_features", "all_tags", "profile_snapshots", "quality__vip__coverage"} & set(chosen)
+    assert not {"tag_vip", "customer_features", "all_tags", "profile_snapshots", "quality__vip__coverage",
+                "accuracy_sample_features"} & set(chosen)
     assert not [name for name in chosen if name.startswith("quality__") and name.split("__")[1] not in keys]
 
 
