@@ -28,3 +28,15 @@
         {{ column }} in ('{{ intraday_tag_keys() | join("', '") }}')
     {%- endif -%}
 {%- endmacro %}
+
+{#- A SQL condition: the tag in column is in the intraday lane, as the catalog of this build says (0 when the lane
+    is empty). The published views are built by the nightly run, so they name the lane of the published night;
+    an intraday run refuses to run while the catalog's lane differs from it (orchestration/dagster/intraday.py). -#}
+{% macro is_intraday_tag(column) -%}
+    {%- set keys = intraday_tag_keys() -%}
+    {%- if keys -%}
+        {{ column }} in ('{{ keys | join("', '") }}')
+    {%- else -%}
+        0
+    {%- endif -%}
+{%- endmacro %}

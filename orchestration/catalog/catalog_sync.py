@@ -194,13 +194,13 @@ def _profile_snapshots_sql(tags: list[catalog.CatalogRow]) -> str:
 def _profile_column(r: catalog.CatalogRow) -> str:
     """A tag's column of the profile view: the published run's, but for two kinds of flag that show newer members.
     A manual tag's reads its members now (manual_tag_members), so `tags tag add` shows within seconds (a manual tag
-    the run held back keeps its published column: live_manual_tag_keys leaves it out); an intraday tag's reads the
-    intraday lane's latest run, once it ran after the night."""
+    the run held back keeps its published column: live_manual_tag_keys leaves it out); an intraday tag's reads its
+    members from the latest switch's run: the intraday run when it is the latest, else the night."""
     if r.method == "manual":
         shown, members = "live_manual_tag_keys()", "select customer_id from {{ ref('manual_tag_members') }} where"
     elif r.lane == "intraday":
-        shown, members = ("current_intraday_tag_keys()", "select customer_id from {{ ref('tag_snapshots') }} "
-                          "where (as_of, run_id) in {{ current_intraday_run() }} and")
+        return (f"toNullable(toUInt8(customer_id in (select customer_id from {{{{ ref('tag_snapshots') }}}} "
+                f"where (as_of, run_id) in {{{{ latest_run() }}}} and tag_key = '{r.tag_key}'))) as {r.tag_key}")
     else:
         return r.tag_key
     return (f"if('{r.tag_key}' in {{{{ {shown} }}}},\n"

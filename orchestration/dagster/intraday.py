@@ -112,6 +112,14 @@ def intraday_tags(context: AssetExecutionContext, dbt: DbtCliResource, warehouse
     if not night or night[0][0] != as_of:
         raise dg.Failure(description=f"the intraday lane refines the published night, which is "
                                      f"{f'as of {night[0][0]}' if night else 'none yet'}, not {as_of}")
+    night_lane = sorted(row[0] for row in client.query(
+        f"SELECT tag_key FROM {relation('tag_catalog_snapshots')} WHERE (as_of, run_id) IN "
+        f"(SELECT as_of, run_id FROM {relation('published_run')}) AND lane = 'intraday'").result_rows)
+    if night_lane != keys:
+        # the published views name the lane the night was built with (macros/tags/lane.sql): the next night takes
+        # the catalog's change, and the lane runs with it from then on
+        raise dg.Failure(description=f"the catalog's intraday lane ({', '.join(keys)}) is not the published night's "
+                                     f"({', '.join(night_lane) or 'none'}): the lane runs again after the next nightly run")
     if cutoff <= night[0][1]:
         raise dg.Failure(description=f"cutoff {cutoff} is not after the published night's, {night[0][1]}: the intraday "
                                      "lane moves forward from the night")

@@ -100,8 +100,9 @@ def publish(client, run_id: str, as_of: dt.date, *, cutoff: dt.datetime, keep_da
 
 def publish_intraday(client, run_id: str, as_of: dt.date, *, cutoff: dt.datetime, tag_keys: list[str]) -> Published:
     """Publish a run of the intraday lane (orchestration/dagster/intraday.py): its tags (tag_keys) show its rows
-    instead of the current nightly run's, in the same one-row switch. It refines the current night, so it must be
-    as of that night's as_of; housekeeping is the next night's (its earlier runs are invisible from then on)."""
+    instead of the current nightly run's, in the same one-row switch, which names the night it refines
+    (refines_run_id: every other tag stays on it). It must be as of that night's as_of; housekeeping is the next
+    night's (the lane's earlier runs are invisible from this row on)."""
     params = {"run_id": run_id, "as_of": as_of, "cutoff": cutoff, "tag_keys": tag_keys}
     if client.command(f"SELECT count() FROM {relation('publish_log')} WHERE run_id = %(run_id)s", parameters=params):
         raise PublishError(f"run {run_id} is already published")
@@ -114,9 +115,10 @@ def publish_intraday(client, run_id: str, as_of: dt.date, *, cutoff: dt.datetime
     if built != set(tag_keys):
         raise PublishError(f"run {run_id} built {sorted(built) or 'no tags'} in {relation('tag_catalog_snapshots')}, not "
                            f"the intraday lane's {sorted(tag_keys)}: its build did not finish, so nothing was published")
-    client.command(f"INSERT INTO {relation('publish_log')} (run_id, as_of, published_at, backfill, cutoff, lane, tag_keys) "
-                   "SELECT %(run_id)s, %(as_of)s, toDateTime64(toStartOfSecond(now64(3)) + INTERVAL 2 SECOND, 3), 0, "
-                   "%(cutoff)s, 'intraday', %(tag_keys)s", parameters=params)
+    params["night"] = current[0]
+    client.command(f"INSERT INTO {relation('publish_log')} (run_id, as_of, published_at, backfill, cutoff, lane, tag_keys, "
+                   "refines_run_id) SELECT %(run_id)s, %(as_of)s, toDateTime64(toStartOfSecond(now64(3)) + INTERVAL 2 SECOND, 3), "
+                   "0, %(cutoff)s, 'intraday', %(tag_keys)s, %(night)s", parameters=params)
     _wait_until_visible(client, run_id)
     return Published(run_id, as_of, 0, [], False, cutoff)
 
@@ -167,10 +169,9 @@ def altered_table(client, table: str) -> str | None:
 
 def _remove_invisible_runs(client) -> int:
     """Delete the rows of every run that is not the latest published nightly run of its as_of (failed or superseded),
-    nor the latest intraday run (earlier ones are shown no more)."""
-    log = relation("publish_log")
-    visible = (f"(SELECT argMax(run_id, published_at) FROM {log} WHERE lane != 'intraday' GROUP BY as_of UNION ALL "
-               f"SELECT argMax(run_id, published_at) FROM {log} WHERE lane = 'intraday')")
+    and of every run of the intraday lane: run after a night's publish, which is the latest switch, so none of the
+    lane's runs is shown any more (macros/publish/published_runs.sql)."""
+    visible = f"(SELECT argMax(run_id, published_at) FROM {relation('publish_log')} WHERE lane != 'intraday' GROUP BY as_of)"
     invisible = {row[0] for table in store_tables() for row in client.query(
         f"SELECT DISTINCT run_id FROM {relation(table)} WHERE run_id GLOBAL NOT IN {visible}").result_rows}
     if invisible:

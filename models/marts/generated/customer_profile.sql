@@ -5,18 +5,10 @@
           sql_security='definer', definer=target.user) }}
 
 select as_of, customer_id, vip, vip_diamond, high_value, vip_awaiting_reactivation, rfm_segment, big_spender_sql, new_customer, regular_customer, loyal_customer, high_frequency_buyer, high_frequency_customer, awaiting_reactivation, churn_risk, interest, category_focus, active_customer, high_interaction, high_response, highly_engaged, price_sensitive, campaign_responded,
-    if('awaiting_payment' in {{ current_intraday_tag_keys() }},
-       toNullable(toUInt8(customer_id in (select customer_id from {{ ref('tag_snapshots') }} where (as_of, run_id) in {{ current_intraday_run() }} and tag_key = 'awaiting_payment'))),
-       awaiting_payment) as awaiting_payment,
-    if('paid_awaiting_shipment' in {{ current_intraday_tag_keys() }},
-       toNullable(toUInt8(customer_id in (select customer_id from {{ ref('tag_snapshots') }} where (as_of, run_id) in {{ current_intraday_run() }} and tag_key = 'paid_awaiting_shipment'))),
-       paid_awaiting_shipment) as paid_awaiting_shipment, shipped, order_completed,
-    if('complaint_open' in {{ current_intraday_tag_keys() }},
-       toNullable(toUInt8(customer_id in (select customer_id from {{ ref('tag_snapshots') }} where (as_of, run_id) in {{ current_intraday_run() }} and tag_key = 'complaint_open'))),
-       complaint_open) as complaint_open, complaint_resolved,
-    if('urgent_ticket' in {{ current_intraday_tag_keys() }},
-       toNullable(toUInt8(customer_id in (select customer_id from {{ ref('tag_snapshots') }} where (as_of, run_id) in {{ current_intraday_run() }} and tag_key = 'urgent_ticket'))),
-       urgent_ticket) as urgent_ticket, source, member_tier, segment, age_band, country,
+    toNullable(toUInt8(customer_id in (select customer_id from {{ ref('tag_snapshots') }} where (as_of, run_id) in {{ latest_run() }} and tag_key = 'awaiting_payment'))) as awaiting_payment,
+    toNullable(toUInt8(customer_id in (select customer_id from {{ ref('tag_snapshots') }} where (as_of, run_id) in {{ latest_run() }} and tag_key = 'paid_awaiting_shipment'))) as paid_awaiting_shipment, shipped, order_completed,
+    toNullable(toUInt8(customer_id in (select customer_id from {{ ref('tag_snapshots') }} where (as_of, run_id) in {{ latest_run() }} and tag_key = 'complaint_open'))) as complaint_open, complaint_resolved,
+    toNullable(toUInt8(customer_id in (select customer_id from {{ ref('tag_snapshots') }} where (as_of, run_id) in {{ latest_run() }} and tag_key = 'urgent_ticket'))) as urgent_ticket, source, member_tier, segment, age_band, country,
     if('influencer' in {{ live_manual_tag_keys() }},
        toNullable(toUInt8(customer_id in (select customer_id from {{ ref('manual_tag_members') }} where tag_key = 'influencer'))),
        influencer) as influencer, rfm_score, value_score

@@ -3,7 +3,8 @@
     table (an incremental model selecting nothing), so its rows survive every build.
     A backfill (an as_of earlier than the current one, published without `--publish`) joins the
     history without becoming what BI reads now. A run of the intraday lane (orchestration/dagster/intraday.py)
-    switches only the tags in its tag_keys (macros/publish/published_runs.sql). -#}
+    switches only the tags in its tag_keys, over the night it refines (refines_run_id;
+    macros/publish/published_runs.sql). -#}
 {{ config(order_by='(as_of, published_at)', on_schema_change='append_new_columns', pre_hook="{{ append_new_columns() }}") }}
 
 select
@@ -15,5 +16,6 @@ select
     toDateTime('1970-01-01 00:00:00') as cutoff,
     {#- nightly, or intraday: a run of the intraday lane, which switches only its tags (tag_keys) -#}
     'nightly' as lane,
-    cast([] as Array(String)) as tag_keys
+    cast([] as Array(String)) as tag_keys,
+    '' as refines_run_id
 where 0
