@@ -35,6 +35,14 @@
     (select as_of, run_id from {{ _latest_switch() }})
 {%- endmacro %}
 
+{#- The intraday lane's tags of each customer who has any, from latest_run(): (customer_id, lane_tags), what the
+    profile joins for the lane's columns. -#}
+{% macro lane_memberships() -%}
+    (select customer_id, groupArray(tag_key) as lane_tags from {{ ref('tag_snapshots') }}
+     where (as_of, run_id) in {{ latest_run() }} and {{ is_intraday_tag('tag_key') }}
+     group by customer_id)
+{%- endmacro %}
+
 {#- The intraday run BI reads now, when the latest switch is one (else none). -#}
 {% macro current_intraday_run() -%}
     (select as_of, run_id from {{ _latest_switch() }} where lane = 'intraday')

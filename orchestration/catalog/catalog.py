@@ -72,7 +72,7 @@ WHEN_BLOCKED = ("hold_tag", "hold_night")
 # comes first); cutoff, the run's cutoff (the nightly run's tick, 02:00 the next morning), for the state of open
 # orders and tickets. Replays by date have cutoff = end of day, so both give the same there.
 EVALUATED_AT = ("day_end", "cutoff")
-# When a tag is refreshed: nightly, by the nightly job only; intraday, also by the intraday lane every few minutes
+# When a tag is refreshed: nightly, by the nightly job only; intraday, also by the intraday lane minutes after a load
 # (orchestration/dagster/intraday.py), from the rows loaded since, evaluated at that run's cutoff.
 LANES = ("nightly", "intraday")
 MAX_TAG_NAME_LENGTH = 20

@@ -101,7 +101,7 @@ def _validate_row(row: CatalogRow) -> list[tuple[str, str]]:
 
     if row.lane not in LANES:
         add("lane", f"unknown lane {row.lane!r}; one of {', '.join(LANES)} "
-                    "(nightly: the nightly job; intraday: also the intraday lane, every few minutes)")
+                    "(nightly: the nightly job; intraday: also the intraday lane, minutes after new orders or tickets are loaded)")
     elif row.lane == "intraday" and (row.method, row.value_type, row.evaluated_at) != ("rule", "flag", "cutoff"):
         add("lane", "lane intraday takes rule tags of value_type flag with evaluated_at cutoff (the state of open "
                     f"orders and tickets at the run's instant), not a {row.method} {row.value_type} tag evaluated at "

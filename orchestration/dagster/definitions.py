@@ -7,7 +7,7 @@ import dagster as dg
 from orchestration.dagster.assets import dbt_models, published_tags, quality_report
 from orchestration.dagster.checks import published_freshness, tag_row_expectations
 from orchestration.dagster.inbox import inbox_sensor, load_inbox_batch
-from orchestration.dagster.intraday import intraday_job, intraday_schedule, intraday_tags, published_intraday_tags
+from orchestration.dagster.intraday import intraday_job, intraday_sensor, intraday_tags, published_intraday_tags
 from orchestration.dagster.resources import resources
 from orchestration.dagster.schedules import nightly_job, nightly_schedule
 
@@ -18,8 +18,8 @@ defs = dg.Definitions(
     assets=[dbt_models, published_tags, quality_report, intraday_tags, published_intraday_tags],
     asset_checks=[published_freshness, tag_row_expectations],
     jobs=[job, intraday, load_inbox_batch],
-    schedules=[nightly_schedule(job), intraday_schedule(intraday)],
-    sensors=[inbox_sensor()],
+    schedules=[nightly_schedule(job)],
+    sensors=[inbox_sensor(), intraday_sensor(intraday)],
     resources=resources(),
     # Every run in one process, also those of the implicit asset job (materializing or backfilling assets from
     # the UI): the refresh lock (a resource) is held from the first step to the last.

@@ -1,7 +1,7 @@
 """Alerts from the nightly job (orchestration/alerts.py sends them): a failed step, and a night published with tags
 held back by their failed checks (sent by the publish step, assets.py). The hook is on the `nightly_refresh` job, the
-one the command line, the schedule and its backfills run; Dagster's own asset job (assets materialized by hand in the
-UI) does not carry it."""
+one the command line, the schedule and its backfills run, and on the intraday lane's `intraday_refresh` (intraday.py);
+Dagster's own asset job (assets materialized by hand in the UI) does not carry it."""
 
 from __future__ import annotations
 
@@ -53,7 +53,9 @@ def alert_on_failure(context: dg.HookContext) -> None:
     run = context.instance.get_run_by_id(context.run_id)
     as_of = run.tags.get("dagster/partition", "?") if run else "?"
     step = context.step_key
+    intraday = bool(run and run.job_name == "intraday_refresh")  # the intraday lane (intraday.py)
     outcome = ("the night was published; this step after it failed" if step in AFTER_PUBLISHING
+               else "nothing was published: BI keeps reading what it read" if intraday
                else "nothing was published: BI keeps reading the last published night")
     error = context.op_exception
     reason = (str(error).strip().splitlines() or ["failed"])[0] if error else "failed"
@@ -62,6 +64,6 @@ def alert_on_failure(context: dg.HookContext) -> None:
     except (db.WarehouseUnreachable, ClickHouseError):  # the warehouse may be why the night failed
         client = None
     tell(context.log, alerts.Alert(
-        subject=f"customer tags: the night of {as_of} failed at {step}",
+        subject=f"customer tags: {'the intraday lane over ' if intraday else ''}the night of {as_of} failed at {step}",
         lines=[f"{step}: {reason}", outcome, *failed_checks(context.instance, context.run_id, client)],
         run_id=context.run_id))

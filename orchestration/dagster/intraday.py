@@ -1,7 +1,8 @@
-"""The intraday lane: the tags whose catalog row says lane = intraday, refreshed every few minutes between nights.
+"""The intraday lane: the tags whose catalog row says lane = intraday, refreshed between nights as orders and tickets load.
 
 A run of the lane (job `intraday_refresh`) refines the published night: it is as of that night's as_of and
-evaluated at its own cutoff (the schedule's tick; `tags refresh --intraday`: now). dbt builds, with var
+evaluated at its own cutoff (now: the sensor `intraday_loads` starts one when orders or tickets were loaded since
+the last run; `tags refresh --intraday` by hand). dbt builds, with var
 lane = intraday (macros/tags/lane.sql):
 - the staging of orders and tickets, from the rows loaded since (base_orders rebuilds only the months they
   touched, and admits the facts the later cutoff now lets in);
@@ -23,6 +24,7 @@ night (they have no features row until the next night).
 import datetime as dt
 import json
 import os
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 from dagster import AssetExecutionContext
@@ -45,9 +47,11 @@ from orchestration.warehouse import contract
 JOB_NAME = "intraday_refresh"
 GROUP = "intraday"
 LANE_TAG = "lane"  # the run tag (and dbt var) naming the lane a run refreshes
-SWITCH_VARIABLE = "INTRADAY_SCHEDULE"
-CRON_VARIABLE = "INTRADAY_CRON"
-DEFAULT_CRON = "*/10 * * * *"
+SWITCH_VARIABLE = "INTRADAY_SENSOR"
+INTERVAL_VARIABLE = "INTRADAY_INTERVAL_SECONDS"
+DEFAULT_INTERVAL_S = 60
+IN_FLIGHT = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+             dg.DagsterRunStatus.STARTED]
 # The raw tables the lane's tags are computed from: a load of none of them since the last run leaves nothing to do.
 RAW_TABLES = ("orders", "tickets")
 
@@ -164,14 +168,6 @@ def intraday_job():
                                            "checked and published alone (orchestration/dagster/intraday.py).")
 
 
-def loaded_since(client, instant: dt.datetime) -> bool:
-    """Whether a load into the lane's raw tables committed after instant (raw.load_log, the warehouse's clock)."""
-    return bool(client.command(
-        f"SELECT count() > 0 FROM {contract.LOAD_LOG} WHERE state = 'committed' AND hasAny(tables, %(tables)s) "
-        "AND at > fromUnixTimestamp64Milli(%(ms)s)", parameters={"tables": list(RAW_TABLES),
-                                                                  "ms": int(instant.timestamp() * 1000)}))
-
-
 def last_run_started(instance: dg.DagsterInstance) -> dt.datetime | None:
     """When the last successful run of either lane started: what it staged was loaded before that."""
     from orchestration.dagster.schedules import JOB_NAME as NIGHTLY_JOB
@@ -182,25 +178,50 @@ def last_run_started(instance: dg.DagsterInstance) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(max(starts), dt.timezone.utc) if starts else None
 
 
-def intraday_schedule(job) -> dg.ScheduleDefinition:
-    """Every INTRADAY_CRON tick (default every 10 minutes), off unless INTRADAY_SCHEDULE=on: a run of the lane as of
-    the published night, evaluated at the tick, when something was loaded into orders or tickets since the last run."""
-    status = dg.DefaultScheduleStatus.RUNNING if settings.switched_on(SWITCH_VARIABLE) else dg.DefaultScheduleStatus.STOPPED
+def interval_seconds() -> int:
+    """How often the sensor looks for new loads (INTRADAY_INTERVAL_SECONDS, default 60, at least 30)."""
+    value = os.environ.get(INTERVAL_VARIABLE, str(DEFAULT_INTERVAL_S))
+    if not value.isdigit() or int(value) < 30:
+        raise ValueError(f"{INTERVAL_VARIABLE} must be a whole number of seconds, at least 30; got {value!r}")
+    return int(value)
 
-    @dg.schedule(job=job, cron_schedule=os.environ.get(CRON_VARIABLE, DEFAULT_CRON), execution_timezone=timezone(),
-                 default_status=status)
-    def intraday(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+
+def newest_load_since(client, instant: dt.datetime | None) -> str | None:
+    """The id of the newest load into the lane's raw tables committed after instant (raw.load_log, the warehouse's
+    clock; any committed one when instant is None), or None."""
+    found = client.query(
+        f"SELECT load_id FROM {contract.LOAD_LOG} WHERE state = 'committed' AND hasAny(tables, %(tables)s) "
+        "AND at > fromUnixTimestamp64Milli(%(ms)s) ORDER BY at DESC LIMIT 1",
+        parameters={"tables": list(RAW_TABLES), "ms": int(instant.timestamp() * 1000) if instant else 0}).result_rows
+    return found[0][0] if found else None
+
+
+def intraday_sensor(job) -> dg.SensorDefinition:
+    """Every INTRADAY_INTERVAL_SECONDS (default 60), off unless INTRADAY_SENSOR=on: when a load into orders or tickets
+    committed since the last run of either lane began, a run of the lane as of the published night, evaluated now.
+    A payment is in BI about one interval and one run after its load; a tick without new loads costs two small
+    queries and starts nothing."""
+    status = dg.DefaultSensorStatus.RUNNING if settings.switched_on(SWITCH_VARIABLE) else dg.DefaultSensorStatus.STOPPED
+
+    @dg.sensor(job=job, minimum_interval_seconds=interval_seconds(), default_status=status,
+               description="Runs the intraday lane when orders or tickets were loaded since its last run.")
+    def intraday_loads(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
         from orchestration.warehouse import db
 
         client = db.client()
-        current = publish.current_run(client)
-        if current is None:
+        night = client.query(f"SELECT as_of, cutoff FROM {relation('published_run')}").result_rows
+        if not night:
             return dg.SkipReason("no night is published yet: the intraday lane refines the published night")
-        since = last_run_started(context.instance)
-        if since is not None and not loaded_since(client, since):
-            return dg.SkipReason(f"nothing was loaded into {' or '.join(RAW_TABLES)} since the last run started ({since:%H:%M:%S} UTC)")
-        tick = context.scheduled_execution_time
-        return dg.RunRequest(run_key=tick.isoformat(), partition_key=current[1].isoformat(),
-                             tags={CUTOFF_TAG: tick.strftime(CUTOFF_FORMAT)})
+        if context.instance.get_run_ids(dg.RunsFilter(job_name=JOB_NAME, statuses=IN_FLIGHT), limit=1):
+            return dg.SkipReason("a run of the intraday lane is queued or running: the next one starts after it")
+        load_id = newest_load_since(client, last_run_started(context.instance))
+        if load_id is None:
+            return dg.SkipReason(f"nothing was loaded into {' or '.join(RAW_TABLES)} since the last run began")
+        now = dt.datetime.now(ZoneInfo(timezone())).replace(tzinfo=None, microsecond=0)
+        if now <= night[0][1]:
+            return dg.SkipReason(f"the published night is evaluated at {night[0][1]}, not before now: nothing to refine")
+        # one run per newest load: a run that failed is not retried until another load comes
+        return dg.RunRequest(run_key=load_id, partition_key=night[0][0].isoformat(),
+                             tags={CUTOFF_TAG: now.strftime(CUTOFF_FORMAT)})
 
-    return intraday
+    return intraday_loads

@@ -117,24 +117,27 @@ def test_a_failed_blocking_check_publishes_nothing(morning, client, tmp_path):
     assert client.command("SELECT run_id FROM tags.published_lanes WHERE lane = 'intraday'") == morning.run_id
 
 
-def test_the_schedule_runs_the_lane_when_orders_were_loaded_since_its_last_run(morning, client):
+def test_the_sensor_runs_the_lane_once_per_new_load(morning, client, tmp_path):
     import dagster as dg
 
     from orchestration.dagster import instance as dagster_instance
     from orchestration.dagster.definitions import defs
     from orchestration.dagster.partitions import CUTOFF_TAG
 
-    def tick(at: dt.datetime):
+    def tick():
         with dagster_instance.instance() as instance:
-            return defs.resolve_schedule_def("intraday").evaluate_tick(dg.build_schedule_context(
-                instance=instance, scheduled_execution_time=at.replace(tzinfo=dt.timezone.utc),
-                repository_def=defs.get_repository_def()))
+            return defs.resolve_sensor_def("intraday_loads").evaluate_tick(dg.build_sensor_context(
+                instance=instance, repository_def=defs.get_repository_def()))
 
-    # the failed run of the test above loaded its flood first: a successful run started before that load
-    [request] = tick(END + 12 * HOUR).run_requests
-    assert request.partition_key == AS_OF.isoformat() and request.tags[CUTOFF_TAG] == f"{END + 12 * HOUR}"
-    client.command("TRUNCATE TABLE raw.load_log")  # as if nothing was loaded since
-    assert "nothing was loaded into orders or tickets" in tick(END + 12 * HOUR).skip_message
+    # the flood of the test above was loaded after the last successful run began: a run, evaluated now
+    [request] = tick().run_requests
+    assert request.partition_key == AS_OF.isoformat() and request.tags[CUTOFF_TAG] > f"{END + 11 * HOUR}"
+    flood = client.command("SELECT load_id FROM raw.load_log WHERE state = 'committed' ORDER BY at DESC LIMIT 1")
+    assert request.run_key == flood  # once per newest load: a run that failed on it is not repeated until the next
+    load_batch(client, tmp_path, "1200", [f"ORDER-1200,Q35,{END + 12 * HOUR},pending_payment,9.00,,,,,web"])
+    assert tick().run_requests[0].run_key != flood
+    client.command("TRUNCATE TABLE raw.load_log")  # as if nothing had been loaded since the last run
+    assert "nothing was loaded into orders or tickets since the last run began" in tick().skip_message
 
 
 def test_the_next_night_takes_over_and_clears_the_lanes_runs(morning, client):

@@ -149,7 +149,7 @@ def test_the_nightly_schedule_runs_the_day_that_ended_at_its_tick():
         ("2026-11-23", "2026-11-23", "2026-11-24 02:00:00")]
 
 
-def test_the_intraday_schedule_is_off_unless_switched_on_and_its_job_is_not_the_nights(monkeypatch):
+def test_the_intraday_sensor_is_off_unless_switched_on_and_its_job_is_not_the_nights(monkeypatch):
     import dagster as dg
 
     from orchestration.dagster import intraday
@@ -157,10 +157,14 @@ def test_the_intraday_schedule_is_off_unless_switched_on_and_its_job_is_not_the_
 
     job = intraday.intraday_job()
     monkeypatch.delenv(intraday.SWITCH_VARIABLE, raising=False)
-    assert intraday.intraday_schedule(job).default_status == dg.DefaultScheduleStatus.STOPPED
+    monkeypatch.delenv(intraday.INTERVAL_VARIABLE, raising=False)
+    assert intraday.intraday_sensor(job).default_status == dg.DefaultSensorStatus.STOPPED
+    assert intraday.intraday_sensor(job).minimum_interval_seconds == 60
     monkeypatch.setenv(intraday.SWITCH_VARIABLE, "on")
-    assert intraday.intraday_schedule(job).default_status == dg.DefaultScheduleStatus.RUNNING
-    assert intraday.intraday_schedule(job).cron_schedule == "*/10 * * * *"
+    assert intraday.intraday_sensor(job).default_status == dg.DefaultSensorStatus.RUNNING
+    monkeypatch.setenv(intraday.INTERVAL_VARIABLE, "5")
+    with pytest.raises(ValueError, match="INTRADAY_INTERVAL_SECONDS must be a whole number of seconds, at least 30; got '5'"):
+        intraday.intraday_sensor(job)
     # the nightly job builds every asset but the lane's; the lane's job only its two
     assert set(defs.resolve_job_def(intraday.JOB_NAME).graph.node_names()) == {"intraday_tags", "published_intraday_tags"}
     assert not {"intraday_tags", "published_intraday_tags"} & set(defs.resolve_job_def("nightly_refresh").graph.node_names())
