@@ -5,8 +5,9 @@
    before the cutoff (`tags load`, the contract's checks), timed.
 2. One run of the lane (`tags refresh --intraday --cutoff <cutoff>`): wall, engine time and queries from
    system.query_log, the costliest dbt nodes, peak memory of the warehouse and of the process.
-3. What BI sees: how many of the paying customers tags.customer_tags shows as paid_awaiting_shipment, and that
-   the nightly tags kept their run (tags.published_lanes).
+3. What BI sees: how many of the paying customers tags.customer_tags shows as paid_awaiting_shipment, that the
+   nightly tags kept their run (tags.published_lanes), and what one customer's tags cost to read, long and wide
+   (p50 of 30), now that the views pick each tag's run.
 Freshness per lane (BENCHMARKS.md): a fact loaded just after a lane looked for work waits for its next look, then
 for a run's wall (two when a run was under way), before BI sees it: the nightly lane looks once a day (02:00), the
 intraday lane's sensor every INTRADAY_INTERVAL_SECONDS (60).
@@ -52,6 +53,23 @@ def payment_batch(client, directory: Path, cutoff: dt.datetime, count: int = PAY
     return [row[1] for row in rows]
 
 
+def lookup_ms(client, queries: int = 30) -> dict[str, float]:
+    """p50 (ms) of what BI asks of one customer while the lane's run is shown: their tags, long and wide."""
+    import statistics
+
+    customer = client.command("SELECT customer_id FROM tags.customer_tags WHERE tag_key = 'paid_awaiting_shipment' LIMIT 1")
+    found = {}
+    for name, sql in {"customer_tags, one customer": "SELECT tag_key, tag_value FROM tags.customer_tags WHERE customer_id = %(c)s",
+                      "customer_profile, one customer": "SELECT * FROM tags.customer_profile WHERE customer_id = %(c)s"}.items():
+        walls = []
+        for _ in range(queries):
+            started = time.perf_counter()
+            client.query(sql, parameters={"c": customer})
+            walls.append((time.perf_counter() - started) * 1000)
+        found[name] = round(statistics.median(walls), 1)
+    return found
+
+
 def measure(client, cutoff: dt.datetime, measured_refresh) -> dict:
     """Load a payment batch and run the lane once at cutoff; measured_refresh(client, *args) runs `tags refresh`
     and returns its figures (bench/__main__.py)."""
@@ -69,7 +87,7 @@ def measure(client, cutoff: dt.datetime, measured_refresh) -> dict:
     lanes = {lane: (run_id, str(cutoff_at)) for lane, run_id, cutoff_at in client.query(
         "SELECT lane, run_id, cutoff FROM tags.published_lanes").result_rows}
     return {"payments": len(customers), "load_s": round(load_s, 2), "run": asdict(run), "cutoff": str(cutoff),
-            "payments_seen": seen, "interval_s": INTERVAL_S,
+            "payments_seen": seen, "interval_s": INTERVAL_S, "lookup_ms": lookup_ms(client),
             "nightly_run_kept": bool(nightly_before) and lanes.get("nightly", ("",))[0] == nightly_before[0][0],
             "lanes": lanes}
 

@@ -124,6 +124,8 @@ def intraday_section(r) -> list[str]:
         f"BI then showed {f['payments_seen']:,} of the {f['payments']:,} paying customers as paid awaiting shipment; "
         f"the nightly tags {'stayed on their run' if f['nightly_run_kept'] else '**did not stay on their run**'}.",
         "",
+        *([f"With the lane's run shown, one customer's tags read in (p50): " + "; ".join(
+            f"{name} {ms:.1f} ms" for name, ms in f["lookup_ms"].items()) + ".", ""] if f.get("lookup_ms") else []),
         "Its costliest dbt nodes (engine seconds, largest query memory): " + "; ".join(
             f"{node} {seconds:.1f} s ({memory:.2f} GiB)" for node, seconds, memory in run["top_nodes"][:8]) + ".",
         "",
