@@ -130,13 +130,15 @@ def intraday_tags(context: AssetExecutionContext, dbt: DbtCliResource, warehouse
     manifest = json.loads(PROJECT.manifest_path.read_text())
     args = ["build", "--select", " ".join(dbt_selection(manifest, keys)), "--indirect-selection", "empty",
             "--vars", dbt_runner.dbt_vars(as_of, run_id, cutoff=cutoff, lane="intraday")]
-    invocation = dbt.cli(args, manifest=PROJECT.manifest_path, raise_on_error=False)
-    for line in invocation.stream_raw_events():  # dbt's own progress lines, into the run's log
-        if line.raw_event.get("info", {}).get("level") in ("info", "warn", "error"):
-            context.log.info(line.raw_event["info"]["msg"])
+    # dbt prints its progress, node by node, to the step's output (the run's compute logs in the UI); the event log
+    # gets one line per run: a run a minute would otherwise write some 150 events each time
+    invocation = dbt.cli(args, manifest=PROJECT.manifest_path, raise_on_error=False).wait()
     # exit code 1: some node failed (run_results.json names them); anything else: dbt itself failed
-    failed = failures(invocation.get_artifact("run_results.json"), manifest) if invocation.process.returncode in (0, 1) \
-        else [f"dbt: {dbt_runner.failure(invocation)}"]
+    results = invocation.get_artifact("run_results.json") if invocation.process.returncode in (0, 1) else {}
+    failed = failures(results, manifest) if results else [f"dbt: {dbt_runner.failure(invocation)}"]
+    statuses = [r["status"] for r in results.get("results", [])]
+    context.log.info(f"dbt build of the lane: {len(statuses)} nodes, " + ", ".join(
+        f"{statuses.count(s)} {s}" for s in sorted(set(statuses))))
     if failed:
         raise dg.Failure(description=f"the intraday run failed, nothing was published: {'; '.join(failed[:5])}",
                          metadata={"failed": "\n".join(failed)})
