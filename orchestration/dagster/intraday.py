@@ -172,7 +172,7 @@ def intraday_job():
 
 def last_run_started(instance: dg.DagsterInstance) -> dt.datetime | None:
     """When the last successful run of either lane started: what it staged was loaded before that."""
-    from orchestration.dagster.schedules import JOB_NAME as NIGHTLY_JOB
+    from orchestration.dagster.schedules import JOB_NAME as NIGHTLY_JOB  # schedules.py imports this module
 
     starts = [record.start_time for job in (JOB_NAME, NIGHTLY_JOB)
               for record in instance.get_run_records(dg.RunsFilter(job_name=job, statuses=[dg.DagsterRunStatus.SUCCESS]),
@@ -208,14 +208,16 @@ def intraday_sensor(job) -> dg.SensorDefinition:
     @dg.sensor(job=job, minimum_interval_seconds=interval_seconds(), default_status=status,
                description="Runs the intraday lane when orders or tickets were loaded since its last run.")
     def intraday_loads(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        from orchestration.dagster.schedules import JOB_NAME as NIGHTLY_JOB
         from orchestration.warehouse import db
 
         client = db.client()
         night = client.query(f"SELECT as_of, cutoff FROM {relation('published_run')}").result_rows
         if not night:
             return dg.SkipReason("no night is published yet: the intraday lane refines the published night")
-        if context.instance.get_run_ids(dg.RunsFilter(job_name=JOB_NAME, statuses=IN_FLIGHT), limit=1):
-            return dg.SkipReason("a run of the intraday lane is queued or running: the next one starts after it")
+        for job_name in (JOB_NAME, NIGHTLY_JOB):  # a night under way publishes a new night to refine, so wait for it
+            if context.instance.get_run_ids(dg.RunsFilter(job_name=job_name, statuses=IN_FLIGHT), limit=1):
+                return dg.SkipReason(f"a run of {job_name} is queued or running: the lane's next run waits for it")
         load_id = newest_load_since(client, last_run_started(context.instance))
         if load_id is None:
             return dg.SkipReason(f"nothing was loaded into {' or '.join(RAW_TABLES)} since the last run began")
