@@ -36,10 +36,10 @@
 {%- endmacro %}
 
 {#- The intraday lane's tags of each customer who has any, from latest_run(): (customer_id, lane_tags), what the
-    profile joins for the lane's columns. -#}
+    profile joins for the lane's columns (`global in`: tag_snapshots may be sharded, macros/cluster/cluster.sql). -#}
 {% macro lane_memberships() -%}
     (select customer_id, groupArray(tag_key) as lane_tags from {{ ref('tag_snapshots') }}
-     where (as_of, run_id) in {{ latest_run() }} and {{ is_intraday_tag('tag_key') }}
+     where (as_of, run_id) global in {{ latest_run() }} and {{ is_intraday_tag('tag_key') }}
      group by customer_id)
 {%- endmacro %}
 
