@@ -5,5 +5,5 @@
 {{ config(order_by='(as_of, run_id, tag_key, tag_value, customer_id)', partition_by='as_of', **sharded_by_customer()) }}
 
 select {{ run_id() }} as run_id, as_of, tag_key, tag_value, customer_id
--- depends_on: {{ ref('intraday_tags') }}
+-- depends_on: {{ ref('all_tags') }}, {{ ref('intraday_tags') }}
 from {{ ref('intraday_tags') if lane() == 'intraday' else ref('all_tags') }}
