@@ -25,7 +25,7 @@
     {%- if lane() == 'nightly' -%}
         1
     {%- else -%}
-        {{ column }} in ('{{ intraday_tag_keys() | join("', '") }}')
+        {{ is_intraday_tag(column) }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -102,13 +102,15 @@ def with_tag_figures(events, manifest: dict, client):
         yield event
 
 
-def failed_nodes(run_results: dict, manifest: dict) -> list[str]:
-    """`name: message` of every node of a dbt invocation that errored or failed, but for the quality checks
-    (tests tagged quality_check), whose outcome the asset checks carry."""
+def failed_nodes(run_results: dict, manifest: dict, with_quality_checks: bool = False) -> list[str]:
+    """`name: message` of every node of a dbt invocation that errored or failed (a test of severity warn that fails
+    only warns), but for the quality checks (tests tagged quality_check), whose outcome the asset checks carry,
+    unless with_quality_checks (the intraday lane's step judges them itself)."""
     failed = []
     for result in run_results.get("results", []):
         node = manifest["nodes"].get(result["unique_id"], {})
-        if result["status"] in ("error", "fail", "runtime error") and quality.CHECK_TAG not in node.get("tags", []):
+        if result["status"] in ("error", "fail", "runtime error") and (
+                with_quality_checks or quality.CHECK_TAG not in node.get("tags", [])):
             failed.append(f"{node.get('name', result['unique_id'])}: {result.get('message') or result['status']}")
     return failed
 

@@ -53,7 +53,9 @@ def alert_on_failure(context: dg.HookContext) -> None:
     run = context.instance.get_run_by_id(context.run_id)
     as_of = run.tags.get("dagster/partition", "?") if run else "?"
     step = context.step_key
-    intraday = bool(run and run.job_name == "intraday_refresh")  # the intraday lane (intraday.py)
+    from orchestration.dagster.intraday import JOB_NAME as INTRADAY_JOB  # intraday.py imports this module
+
+    intraday = bool(run and run.job_name == INTRADAY_JOB)
     outcome = ("the night was published; this step after it failed" if step in AFTER_PUBLISHING
                else "nothing was published: BI keeps reading what it read" if intraday
                else "nothing was published: BI keeps reading the last published night")

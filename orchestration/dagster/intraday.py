@@ -33,7 +33,7 @@ from dagster_dbt import DbtCliResource
 from orchestration import settings
 from orchestration.catalog import catalog
 from orchestration.dagster import dbt_runner
-from orchestration.dagster.assets import check_catalog, run_id_of
+from orchestration.dagster.assets import check_catalog, failed_nodes, run_id_of
 from orchestration.dagster.hooks import alert_on_failure
 from orchestration.dagster.partitions import (AS_OF_PARTITIONS, CUTOFF_FORMAT, CUTOFF_TAG, ONE_DAY_PER_RUN,
                                               as_of_of, cutoff_of, timezone)
@@ -91,17 +91,6 @@ def dbt_selection(manifest: dict, tag_keys: list[str]) -> list[str]:
     return sorted(models) + sorted(tests)
 
 
-def failures(run_results: dict, manifest: dict) -> list[str]:
-    """`node: message` of every node that errored, and of every test that failed at severity error: a blocking
-    quality check or a contract test. Warnings (non-blocking checks) are not failures."""
-    failed = []
-    for result in run_results.get("results", []):
-        if result["status"] in ("error", "fail", "runtime error"):
-            node = manifest["nodes"].get(result["unique_id"], {})
-            failed.append(f"{node.get('name', result['unique_id'])}: {result.get('message') or result['status']}")
-    return failed
-
-
 @dg.asset(group_name=GROUP, partitions_def=AS_OF_PARTITIONS, backfill_policy=ONE_DAY_PER_RUN,
           description="The intraday lane's tags (catalog lane = intraday) at the run's cutoff, from the rows loaded "
                       "since: built, stored under the run's id and checked by the same quality tests as at night "
@@ -135,7 +124,8 @@ def intraday_tags(context: AssetExecutionContext, dbt: DbtCliResource, warehouse
     invocation = dbt.cli(args, manifest=PROJECT.manifest_path, raise_on_error=False).wait()
     # exit code 1: some node failed (run_results.json names them); anything else: dbt itself failed
     results = invocation.get_artifact("run_results.json") if invocation.process.returncode in (0, 1) else {}
-    failed = failures(results, manifest) if results else [f"dbt: {dbt_runner.failure(invocation)}"]
+    failed = (failed_nodes(results, manifest, with_quality_checks=True) if results
+              else [f"dbt: {dbt_runner.failure(invocation)}"])
     statuses = [r["status"] for r in results.get("results", [])]
     context.log.info(f"dbt build of the lane: {len(statuses)} nodes, " + ", ".join(
         f"{statuses.count(s)} {s}" for s in sorted(set(statuses))))

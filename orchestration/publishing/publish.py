@@ -76,8 +76,7 @@ def publish(client, run_id: str, as_of: dt.date, *, cutoff: dt.datetime, keep_da
     """cutoff: the instant the run was evaluated at (partitions.cutoff_of), recorded with it."""
     keep_days = retention_days() if keep_days is None else keep_days
     params = {"run_id": run_id, "as_of": as_of, "cutoff": cutoff}
-    if client.command(f"SELECT count() FROM {relation('publish_log')} WHERE run_id = %(run_id)s", parameters=params):
-        raise PublishError(f"run {run_id} is already published")
+    _refuse_if_published(client, run_id)
     for table in ("tag_catalog_snapshots", "profile_snapshots"):
         if not client.command(f"SELECT count() FROM {relation(table)} WHERE as_of = %(as_of)s AND run_id = %(run_id)s",
                               parameters=params):
@@ -104,8 +103,7 @@ def publish_intraday(client, run_id: str, as_of: dt.date, *, cutoff: dt.datetime
     (refines_run_id: every other tag stays on it). It must be as of that night's as_of; housekeeping is the next
     night's (the lane's earlier runs are invisible from this row on)."""
     params = {"run_id": run_id, "as_of": as_of, "cutoff": cutoff, "tag_keys": tag_keys}
-    if client.command(f"SELECT count() FROM {relation('publish_log')} WHERE run_id = %(run_id)s", parameters=params):
-        raise PublishError(f"run {run_id} is already published")
+    _refuse_if_published(client, run_id)
     current = current_run(client)
     if current is None or current[1] != as_of:
         raise PublishError(f"the intraday run as of {as_of} refines the published night, which is "
@@ -121,6 +119,12 @@ def publish_intraday(client, run_id: str, as_of: dt.date, *, cutoff: dt.datetime
                    "0, %(cutoff)s, 'intraday', %(tag_keys)s, %(night)s", parameters=params)
     _wait_until_visible(client, run_id)
     return Published(run_id, as_of, 0, [], False, cutoff)
+
+
+def _refuse_if_published(client, run_id: str) -> None:
+    if client.command(f"SELECT count() FROM {relation('publish_log')} WHERE run_id = %(run_id)s",
+                      parameters={"run_id": run_id}):
+        raise PublishError(f"run {run_id} is already published")
 
 
 def _wait_until_visible(client, run_id: str) -> None:
