@@ -30,9 +30,9 @@ WHY_MISSED = {
     "audience": "Nearly all of it is the engine's own time (see engine p50 below): it reads the serialized "
                 "bitmaps of the expression's tags, some with hundreds of thousands of members, merges and ANDs them, "
                 "and first looks up the published run in the publish log.",
-    "new_tag": "`tags refresh --select <tag>` builds the tag and everything downstream of it: the run's rows of every "
-               "tag in the store (tag_snapshots, the profile, bitmaps, change log), their tests, the accuracy "
-               "sample and the great-expectations check, so its time follows the store, not the one tag.",
+    "new_tag": "`tags refresh --select <new tag>` builds the tag alone onto the published night (its model, its "
+               "store rows, its accuracy sample and quality checks); around that, dbt parses the project in full "
+               "(the catalog changed) and the command starts dbt, Dagster and the catalog sync.",
     "help": "Python's start-up and the imports of the command line; dbt and Dagster load only in the commands "
             "that run them.",
     "intraday": "A run of the lane rebuilds the month partitions of base_orders its rows touched and base_tickets, "

@@ -15,52 +15,50 @@
 
 {#- The latest switch: the latest published row of the publish log that is not a backfill (an as_of earlier
     than the current one joins the history without replacing tonight's tags, unless published with
-    `--publish`). A nightly run's row switches every tag to that run; a row of the intraday lane
-    (orchestration/dagster/intraday.py) switches the lane's tags to its run and names the night it refines
-    (refines_run_id), which every other tag stays on. Every view reads this one row, so the lanes switch
-    together, and a new night takes over from the lane until the lane's next run. -#}
+    `--publish`). A nightly run's row switches every tag to that run. A row of a lane that refines the night (the
+    intraday lane, orchestration/dagster/intraday.py; new catalog rows, orchestration/dagster/new_tags.py) names
+    the night it refines (refines_run_id) and switches only its tag_keys (shown_tag_runs()). -#}
 {% macro _latest_switch() -%}
-    (select as_of, run_id, lane, refines_run_id from {{ ref('publish_log') }} where {{ _published() }} and backfill = 0
+    (select as_of, run_id, refines_run_id from {{ ref('publish_log') }} where {{ _published() }} and backfill = 0
      order by published_at desc limit 1)
 {%- endmacro %}
 
-{#- The night BI reads now: the latest switch's run, or the night an intraday run refines. -#}
+{#- The night BI reads now: the latest switch's run, or the night it refines. -#}
 {% macro current_published_run() -%}
-    (select as_of, if(lane = 'intraday', refines_run_id, run_id) as run_id from {{ _latest_switch() }})
+    (select as_of, if(refines_run_id = '', run_id, refines_run_id) as run_id from {{ _latest_switch() }})
 {%- endmacro %}
 
-{#- The run of the latest switch itself: the intraday run when it is the latest, else the night. The intraday
-    lane's tags are read from it. -#}
-{% macro latest_run() -%}
-    (select as_of, run_id from {{ _latest_switch() }})
+{#- The run each tag is read from now, as (as_of, run_id, tag_key) for `(as_of, run_id, tag_key) in
+    shown_tag_runs()`: of the current night and the published runs that refine it, the latest that built the tag.
+    So the intraday lane's tags come from its latest run, a new catalog row's from the run that built it, every
+    other tag from the night; the next night takes over all of them. A nightly row lists the tags it built in
+    tag_keys; one published before they were listed (empty) stands for every tag this project builds.
+    One set: a 3-tag audience size at 1 M customers takes about 1 ms more than with one set of (as_of, run_id) for
+    the night and one lane (BENCHMARKS.md), where a second set cost 4.6 ms. -#}
+{% macro shown_tag_runs() -%}
+    {%- set every_tag = built_tag_keys() -%}
+    (select as_of, argMax(run_id, published_at) as run_id, tag_key
+     from (select as_of, run_id, published_at,
+                  arrayJoin(if(empty(tag_keys) and refines_run_id = '', {{ every_tag if every_tag else "cast([] as Array(String))" }},
+                               tag_keys)) as tag_key
+           from {{ ref('publish_log') }}
+           where {{ _published() }} and backfill = 0
+             and (as_of, if(refines_run_id = '', run_id, refines_run_id)) in {{ current_published_run() }})
+     group by as_of, tag_key)
 {%- endmacro %}
 
-{#- The intraday lane's tags of each customer who has any, from latest_run(): (customer_id, lane_tags), what the
-    profile joins for the lane's columns (`global in`: tag_snapshots may be sharded, macros/cluster/cluster.sql). -#}
+{#- The intraday lane's tags of each customer who has any, from the runs they are read from now: (customer_id,
+    lane_tags), what the profile joins for the lane's columns (`global in`: tag_snapshots may be sharded,
+    macros/cluster/cluster.sql). -#}
 {% macro lane_memberships() -%}
     (select customer_id, groupArray(tag_key) as lane_tags from {{ ref('tag_snapshots') }}
-     where (as_of, run_id) global in {{ latest_run() }} and {{ is_intraday_tag('tag_key') }}
+     where (as_of, run_id, tag_key) global in {{ shown_tag_runs() }} and {{ is_intraday_tag('tag_key') }}
      group by customer_id)
 {%- endmacro %}
 
-{#- The intraday run BI reads now, when the latest switch is one (else none). -#}
-{% macro current_intraday_run() -%}
-    (select as_of, run_id from {{ _latest_switch() }} where lane = 'intraday')
-{%- endmacro %}
-
-{#- The run each tag is read from now, as (as_of, run_id, whether the tag is in the intraday lane) for
-    `(as_of, run_id, is_intraday_tag('tag_key')) in shown_tag_runs()`: the lane's tags from latest_run(),
-    every other tag from the night. One set: a second one (the lane's tags read from the log) made a 3-tag
-    audience size 4.6 ms slower at 1 M customers, a quarter of its 20 ms budget (BENCHMARKS.md). -#}
-{% macro shown_tag_runs() -%}
-    (select as_of, shown.1 as run_id, shown.2 as in_intraday_lane
-     from (select as_of, arrayJoin([(if(lane = 'intraday', refines_run_id, run_id), 0), (run_id, 1)]) as shown
-           from {{ _latest_switch() }}))
-{%- endmacro %}
-
-{#- A run of the nightly lane: every run but the intraday lane's ('' on rows written before lanes existed). -#}
+{#- A nightly run: one that refines no other ('' on rows written before lanes existed). -#}
 {% macro _nightly() -%}
-    lane != 'intraday'
+    refines_run_id = ''
 {%- endmacro %}
 
 {#- One run per as_of, the latest published nightly run for it: the history BI sees. -#}

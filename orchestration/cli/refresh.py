@@ -48,7 +48,9 @@ def refresh_command(
     first: Annotated[str, typer.Option("--from", help="With --to: run every day from this one, oldest first.")] = "",
     last: Annotated[str, typer.Option("--to", help="With --from: the last day to run.")] = "",
     select: Annotated[list[str] | None, typer.Option(
-        "--select", "-s", help="A tag key (that tag and the outputs) or a dbt selector; repeatable.")] = None,
+        "--select", "-s", help="A tag key (that tag and the outputs) or a dbt selector; repeatable. Tags the published "
+                               "night did not build (new catalog rows) are built alone onto that night and published "
+                               "beside its tags, unless --as-of names another day.")] = None,
     full: Annotated[bool, typer.Option(
         "--full", help="Rebuild staging and features from all of raw instead of only what changed (gives the same tags).")] = False,
     make_current: Annotated[bool, typer.Option(
@@ -68,6 +70,10 @@ def refresh_command(
         if as_of or first or last or select or full or make_current:
             raise CommandError("--intraday runs the intraday lane as of the published night: it takes --cutoff only")
         _refresh_intraday(cutoff or "now")
+        return
+    new = _new_tags(select, as_of) if select and not (first or last or full or make_current or cutoff) else []
+    if new:
+        _refresh_new_tags(new)
         return
     days = _refresh_days(as_of, first, last)
     if cutoff and len(days) > 1:
@@ -91,6 +97,49 @@ def refresh_command(
             _print_outcome(day, outcome, elapsed, days[n + 1:])
     _print_summary(days[-1], total, accounting.accounts(client))
     _print_tags(client)
+
+
+def _new_tags(select: list[str], as_of: list[str] | None) -> list[str]:
+    """The selected tags when every one is a catalog row the published night did not build and the run is as of that
+    night (no --as-of, or its day): they are built alone onto it. Otherwise none (the whole day runs)."""
+    from orchestration.publishing import publish
+
+    built = {r.tag_key for r in valid_catalog() if r.status != "archived"}
+    if not set(select) <= built:
+        return []
+    client = db.connect(on_retry=console.print)
+    if not int(client.command(f"EXISTS {relation('published_run')}")) or (current := publish.current_run(client)) is None:
+        return []  # nothing published yet: the whole day runs
+    if as_of and {parse_as_of(day) for day in as_of} != {current[1]}:
+        return []
+    # None: a night published by an earlier version, whose views cannot show the new tags' run: the day runs
+    built_by_night = publish.night_tag_keys(client)
+    return [] if built_by_night is None or set(select) & built_by_night else sorted(set(select))
+
+
+def _refresh_new_tags(keys: list[str]) -> None:
+    """New catalog rows built alone onto the published night, and what the run did."""
+    rows = valid_catalog()
+    with refresh_lock.held("tags refresh --select"):
+        for change in refresh.prepare(rows, dt.date.today()):
+            console.print(f"  catalog sync: {change}")
+        started = time.perf_counter()
+        console.print(f"new tags {', '.join(keys)}: built alone onto the published night (in this process; dbt output "
+                      "follows)")
+        try:
+            day, outcome = refresh.run_new_tags(keys)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        elapsed = time.perf_counter() - started
+        _print_checks(outcome)
+        if not outcome.success:
+            for failure in outcome.failures:
+                console.print(f"  [red]failed[/] {failure}", soft_wrap=True)
+            raise CommandError(f"the run of new tags as of {day} failed ({elapsed:.1f} s); nothing was published: BI "
+                               "shows what it showed")
+    console.print(f"published {', '.join(keys)} as of {day} (run {outcome.run_id}) in {elapsed:.1f} s, beside the "
+                  "night's tags; the next night builds them with the rest (their profile column starts then)")
+    _print_tags(db.connect(on_retry=console.print))
 
 
 def _refresh_intraday(cutoff: str) -> None:

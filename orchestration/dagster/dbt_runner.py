@@ -26,14 +26,15 @@ class DbtFailed(RuntimeError):
 
 
 def dbt_vars(as_of: dt.date, run_id: str | None = None, held_tags: list[str] | None = None,
-             cutoff: dt.datetime | None = None, lane: str | None = None) -> str:
+             cutoff: dt.datetime | None = None, lane: str | None = None, new_tags: list[str] | None = None) -> str:
     """The --vars of a run: its as_of, the run id every row it writes to the tag store carries, the
     tags it holds back at their published values (orchestration/publishing/holds.py), its cutoff
-    (macros/utils/as_of.sql; none: the end of the as_of day) and its lane (macros/tags/lane.sql; none: nightly)."""
+    (macros/utils/as_of.sql; none: the end of the as_of day), its lane (macros/tags/lane.sql; none: nightly) and,
+    in the lane new_tags, the tags it builds."""
     return json.dumps({"as_of": as_of.isoformat()} | ({"run_id": run_id} if run_id else {})
                       | ({"held_tags": held_tags} if held_tags else {})
                       | ({"cutoff": cutoff.strftime("%Y-%m-%d %H:%M:%S")} if cutoff else {})
-                      | ({"lane": lane} if lane else {}))
+                      | ({"lane": lane} if lane else {}) | ({"new_tags": new_tags} if new_tags else {}))
 
 
 def dbt_args(command: str, as_of: dt.date, select: list[str] | None = None, run_id: str | None = None) -> list[str]:

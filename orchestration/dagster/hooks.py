@@ -1,6 +1,6 @@
 """Alerts from the nightly job (orchestration/alerts.py sends them): a failed step, and a night published with tags
 held back by their failed checks (sent by the publish step, assets.py). The hook is on the `nightly_refresh` job, the
-one the command line, the schedule and its backfills run, and on the intraday lane's `intraday_refresh` (intraday.py);
+one the command line, the schedule and its backfills run, on the intraday lane's `intraday_refresh` (intraday.py) and on `new_tags_refresh` (new_tags.py);
 Dagster's own asset job (assets materialized by hand in the UI) does not carry it."""
 
 from __future__ import annotations
@@ -53,11 +53,12 @@ def alert_on_failure(context: dg.HookContext) -> None:
     run = context.instance.get_run_by_id(context.run_id)
     as_of = run.tags.get("dagster/partition", "?") if run else "?"
     step = context.step_key
-    from orchestration.dagster.intraday import JOB_NAME as INTRADAY_JOB  # intraday.py imports this module
+    from orchestration.dagster.intraday import JOB_NAME as INTRADAY_JOB  # these modules import this one
+    from orchestration.dagster.new_tags import JOB_NAME as NEW_TAGS_JOB
 
-    intraday = bool(run and run.job_name == INTRADAY_JOB)
+    over_night = {INTRADAY_JOB: "the intraday lane over ", NEW_TAGS_JOB: "new tags over "}.get(run.job_name if run else "", "")
     outcome = ("the night was published; this step after it failed" if step in AFTER_PUBLISHING
-               else "nothing was published: BI keeps reading what it read" if intraday
+               else "nothing was published: BI keeps reading what it read" if over_night
                else "nothing was published: BI keeps reading the last published night")
     error = context.op_exception
     reason = (str(error).strip().splitlines() or ["failed"])[0] if error else "failed"
@@ -66,6 +67,6 @@ def alert_on_failure(context: dg.HookContext) -> None:
     except (db.WarehouseUnreachable, ClickHouseError):  # the warehouse may be why the night failed
         client = None
     tell(context.log, alerts.Alert(
-        subject=f"customer tags: {'the intraday lane over ' if intraday else ''}the night of {as_of} failed at {step}",
+        subject=f"customer tags: {over_night}the night of {as_of} failed at {step}",
         lines=[f"{step}: {reason}", outcome, *failed_checks(context.instance, context.run_id, client)],
         run_id=context.run_id))

@@ -14,7 +14,7 @@ lane = intraday (macros/tags/lane.sql):
   the dbt tests the night runs, with the same thresholds.
 A failed node or blocking check publishes nothing (BI keeps what it shows) and alerts. Otherwise one row in
 publish_log switches the lane's tags in tags.customer_tags, tags.customer_profile and tags.tag_bitmaps at once
-(publish.publish_intraday); every other tag stays on the night's run, and the history on one run per day.
+(publish.publish_refinement); every other tag stays on the night's run, and the history on one run per day.
 Not refreshed by the lane: customer_features and the other tags (the night's), customers registered since the
 night (they have no features row until the next night).
 """
@@ -22,7 +22,6 @@ night (they have no features row until the next night).
 # No `from __future__ import annotations`: Dagster reads the context annotations when the assets are defined.
 
 import datetime as dt
-import json
 import os
 from zoneinfo import ZoneInfo
 
@@ -32,15 +31,13 @@ from dagster_dbt import DbtCliResource
 
 from orchestration import settings
 from orchestration.catalog import catalog
-from orchestration.dagster import dbt_runner
-from orchestration.dagster.assets import check_catalog, failed_nodes, run_id_of
+from orchestration.dagster import refinement
+from orchestration.dagster.assets import check_catalog, run_id_of
 from orchestration.dagster.hooks import alert_on_failure
 from orchestration.dagster.partitions import (AS_OF_PARTITIONS, CUTOFF_FORMAT, CUTOFF_TAG, ONE_DAY_PER_RUN,
                                               as_of_of, cutoff_of, timezone)
-from orchestration.dagster.project import PROJECT
 from orchestration.dagster.resources import RefreshLock, WarehouseResource
 from orchestration.publishing import publish
-from orchestration.quality import quality
 from orchestration.relations import relation
 from orchestration.warehouse import contract
 
@@ -55,15 +52,13 @@ IN_FLIGHT = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.Dag
 # The raw tables the lane's tags are computed from: a load of none of them since the last run leaves nothing to do.
 RAW_TABLES = ("orders", "tickets")
 
-# What an intraday run builds besides the lane's tag models: the staging and state they read, and the store and
-# quality models that record and check the run (each restricts itself to the lane's tags, macros/tags/lane.sql).
-# The accuracy sample keeps the night's customers and features (the lane's tags read the night's features too):
-# only the sample's orders and their state at the cutoff are read again (5 of the run's 14 engine seconds at
-# 1 M customers went to redrawing the sample, its events and features, none of which the lane's rules read).
+# What an intraday run builds besides the lane's tag models and the store and quality models every refining run
+# builds (refinement.py): the staging and state its tags read, the generated union of the lane's tags, and the
+# accuracy sample's orders and their state at the cutoff. The sample keeps the night's customers and features (the
+# lane's tags read the night's features too): 5 of the run's 14 engine seconds at 1 M customers went to redrawing
+# the sample, its events and features, none of which the lane's rules read.
 STATE_MODELS = ("base_orders", "base_tickets", "customer_state_at_cutoff")
-STORE_MODELS = ("intraday_tags", "tag_snapshots", "tag_bitmap_snapshots", "tag_catalog_snapshots", "tag_change_log")
-QUALITY_MODELS = ("accuracy_sample_orders", "accuracy_sample_state_at_cutoff", "accuracy_sample_tags",
-                  "accuracy_mismatches", "value_shares", "tag_quality_figures")
+LANE_MODELS = ("intraday_tags", "accuracy_sample_orders", "accuracy_sample_state_at_cutoff")
 
 
 def lane_tags(rows: list[catalog.CatalogRow]) -> list[str]:
@@ -71,24 +66,10 @@ def lane_tags(rows: list[catalog.CatalogRow]) -> list[str]:
     return sorted(r.tag_key for r in rows if r.lane == "intraday" and r.status != "archived")
 
 
-def dbt_selection(manifest: dict, tag_keys: list[str]) -> list[str]:
-    """The dbt nodes of an intraday run, by name: its models, and every test whose parents are all among them but
-    for the quality checks of the other tags (they sit on tag_quality_figures too, and judge the night)."""
-    models = {*STATE_MODELS, *(f"tag_{key}" for key in tag_keys), *STORE_MODELS, *QUALITY_MODELS}
-    ids = {uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "model" and node["name"] in models}
-    missing = models - {manifest["nodes"][uid]["name"] for uid in ids}
-    if missing:
-        raise dg.Failure(description=f"the dbt project has no model {', '.join(sorted(missing))}: the intraday lane "
-                                     "cannot be built (run `tags catalog sync`, then reload)")
-    tests = []
-    for node in manifest["nodes"].values():
-        if node["resource_type"] != "test" or not set(node["depends_on"]["nodes"]) <= ids:
-            continue
-        checked = (node["config"].get("meta") or {}).get("tag_key")
-        if quality.CHECK_TAG in node["tags"] and checked not in tag_keys:
-            continue
-        tests.append(node["name"])
-    return sorted(models) + sorted(tests)
+def models(tag_keys: list[str]) -> set[str]:
+    """The dbt models of an intraday run."""
+    return {*STATE_MODELS, *LANE_MODELS, *(f"tag_{key}" for key in tag_keys), *refinement.STORE_MODELS,
+            *refinement.QUALITY_MODELS}
 
 
 @dg.asset(group_name=GROUP, partitions_def=AS_OF_PARTITIONS, backfill_policy=ONE_DAY_PER_RUN,
@@ -101,41 +82,23 @@ def intraday_tags(context: AssetExecutionContext, dbt: DbtCliResource, warehouse
     if not keys:
         raise dg.Failure(description="no catalog tag has lane = intraday: the intraday lane has nothing to refresh")
     as_of, run_id, cutoff, client = as_of_of(context), run_id_of(context), cutoff_of(context), warehouse.client(context)
-    night = client.query(f"SELECT as_of, cutoff FROM {relation('published_run')}").result_rows
-    if not night or night[0][0] != as_of:
+    night = refinement.published_night(client)
+    if not night or night[0] != as_of:
         raise dg.Failure(description=f"the intraday lane refines the published night, which is "
-                                     f"{f'as of {night[0][0]}' if night else 'none yet'}, not {as_of}")
+                                     f"{f'as of {night[0]}' if night else 'none yet'}, not {as_of}")
     night_lane = sorted(row[0] for row in client.query(
         f"SELECT tag_key FROM {relation('tag_catalog_snapshots')} WHERE (as_of, run_id) IN "
         f"(SELECT as_of, run_id FROM {relation('published_run')}) AND lane = 'intraday'").result_rows)
     if night_lane != keys:
-        # the published views name the lane the night was built with (macros/tags/lane.sql): the next night takes
-        # the catalog's change, and the lane runs with it from then on
+        # the lane's store models name the lane of the catalog the project was built with (macros/tags/lane.sql): the
+        # next night takes the catalog's change, and the lane runs with it from then on
         raise dg.Failure(description=f"the catalog's intraday lane ({', '.join(keys)}) is not the published night's "
                                      f"({', '.join(night_lane) or 'none'}): the lane runs again after the next nightly run")
-    if cutoff <= night[0][1]:
-        raise dg.Failure(description=f"cutoff {cutoff} is not after the published night's, {night[0][1]}: the intraday "
+    if cutoff <= night[1]:
+        raise dg.Failure(description=f"cutoff {cutoff} is not after the published night's, {night[1]}: the intraday "
                                      "lane moves forward from the night")
-    manifest = json.loads(PROJECT.manifest_path.read_text())
-    args = ["build", "--select", " ".join(dbt_selection(manifest, keys)), "--indirect-selection", "empty",
-            "--vars", dbt_runner.dbt_vars(as_of, run_id, cutoff=cutoff, lane="intraday")]
-    # dbt prints its progress, node by node, to the step's output (the run's compute logs in the UI); the event log
-    # gets one line per run: a run a minute would otherwise write some 150 events each time
-    invocation = dbt.cli(args, manifest=PROJECT.manifest_path, raise_on_error=False).wait()
-    # exit code 1: some node failed (run_results.json names them); anything else: dbt itself failed
-    results = invocation.get_artifact("run_results.json") if invocation.process.returncode in (0, 1) else {}
-    failed = (failed_nodes(results, manifest, with_quality_checks=True) if results
-              else [f"dbt: {dbt_runner.failure(invocation)}"])
-    statuses = [r["status"] for r in results.get("results", [])]
-    context.log.info(f"dbt build of the lane: {len(statuses)} nodes, " + ", ".join(
-        f"{statuses.count(s)} {s}" for s in sorted(set(statuses))))
-    if failed:
-        raise dg.Failure(description=f"the intraday run failed, nothing was published: {'; '.join(failed[:5])}",
-                         metadata={"failed": "\n".join(failed)})
-    members = dict(client.query(f"SELECT tag_key, member_count FROM {relation('tag_catalog_snapshots')} "
-                                "WHERE run_id = %(r)s", parameters={"r": run_id}).result_rows)
-    return dg.MaterializeResult(metadata={"as_of": str(as_of), "cutoff": str(cutoff), "tags": ", ".join(keys),
-                                          **{f"members_{k}": dg.MetadataValue.int(int(members.get(k, 0))) for k in keys}})
+    return refinement.build(context, dbt, client, what="the intraday run", models=models(keys), tag_keys=keys,
+                            as_of=as_of, run_id=run_id, cutoff=cutoff, lane="intraday")
 
 
 @dg.asset(group_name=GROUP, deps=[intraday_tags], partitions_def=AS_OF_PARTITIONS, backfill_policy=ONE_DAY_PER_RUN,
@@ -145,8 +108,8 @@ def published_intraday_tags(context: AssetExecutionContext, warehouse: Warehouse
                             refresh_lock: RefreshLock) -> dg.MaterializeResult:
     keys = lane_tags(catalog.load())
     try:
-        done = publish.publish_intraday(warehouse.client(context), run_id_of(context), as_of_of(context),
-                                        cutoff=cutoff_of(context), tag_keys=keys)
+        done = publish.publish_refinement(warehouse.client(context), run_id_of(context), as_of_of(context),
+                                          cutoff=cutoff_of(context), tag_keys=keys, lane="intraday")
     except publish.PublishError as exc:
         raise dg.Failure(description=str(exc)) from exc
     return dg.MaterializeResult(metadata={"run_id": done.run_id, "as_of": str(done.as_of), "cutoff": str(done.cutoff),

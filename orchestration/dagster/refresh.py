@@ -104,18 +104,34 @@ def run_intraday(cutoff: dt.datetime) -> tuple[dt.date, RefreshOutcome]:
     """One run of the intraday lane (orchestration/dagster/intraday.py), in this process: as of the published night,
     evaluated at cutoff. Returns that as_of and what the run did."""
     from orchestration.dagster import intraday
-    from orchestration.dagster.partitions import CUTOFF_FORMAT, CUTOFF_TAG, partition_key
+    from orchestration.dagster.partitions import CUTOFF_FORMAT, CUTOFF_TAG
+
+    return _run_refining(intraday.JOB_NAME, "published_intraday_tags", {CUTOFF_TAG: cutoff.strftime(CUTOFF_FORMAT)},
+                         "the intraday lane")
+
+
+def run_new_tags(tag_keys: list[str]) -> tuple[dt.date, RefreshOutcome]:
+    """New catalog rows built alone onto the published night (orchestration/dagster/new_tags.py), in this process.
+    Returns the night's as_of and what the run did."""
+    from orchestration.dagster import new_tags
+
+    return _run_refining(new_tags.JOB_NAME, "published_new_tags", {new_tags.KEYS_TAG: ",".join(tag_keys)},
+                         "a run of new tags")
+
+
+def _run_refining(job_name: str, published_asset: str, tags: dict[str, str], what: str) -> tuple[dt.date, RefreshOutcome]:
+    """A run that refines the published night, as of its as_of; the quality checks are dbt tests of its one dbt step,
+    not asset checks: their outcomes as recorded."""
+    from orchestration.dagster.partitions import partition_key
     from orchestration.publishing import publish
     from orchestration.quality import quality
     from orchestration.warehouse import db
 
     current = publish.current_run(db.client())
     if current is None:
-        raise ValueError("no night is published yet: the intraday lane refines the published night (run `tags refresh` first)")
+        raise ValueError(f"no night is published yet, and {what} refines it (run `tags refresh` first)")
     as_of = current[1]
-    outcome = _execute(intraday.JOB_NAME, "published_intraday_tags", partition_key(as_of),
-                       {CUTOFF_TAG: cutoff.strftime(CUTOFF_FORMAT)})
-    # the lane's quality checks are dbt tests of its one dbt step, not asset checks: their outcomes as recorded
+    outcome = _execute(job_name, published_asset, partition_key(as_of), tags)
     checks = [CheckOutcome(f"tag_{row['tag_key']}", name, bool(row["passed"]), bool(row["blocking"]),
                            {**row, **({} if row["passed"] else {"outcome": quality.when_failed(bool(row["blocking"]), "hold_night")})})
               for name, row in sorted(quality.results(db.client(), outcome.run_id).items())]

@@ -20,7 +20,7 @@ import os
 import dagster as dg
 
 from orchestration import settings
-from orchestration.dagster import intraday
+from orchestration.dagster import intraday, new_tags
 from orchestration.dagster.hooks import alert_on_failure
 from orchestration.dagster.partitions import AS_OF_PARTITIONS, CUTOFF_FORMAT, CUTOFF_TAG, KEY_FORMAT, timezone
 
@@ -31,8 +31,8 @@ SWITCH_VARIABLE = "NIGHTLY_SCHEDULE"
 def nightly_job() -> dg.UnresolvedAssetJobDefinition:
     # In one process, so the refresh lock (a resource) is held from the first step to the last.
     # Its failed steps send alerts (hooks.py), wherever it runs.
-    # every asset but the intraday lane's (intraday.py), which refines the night between nights
-    return dg.define_asset_job(JOB_NAME, selection=dg.AssetSelection.all() - dg.AssetSelection.groups(intraday.GROUP),
+    # every asset but those of the runs that refine the night between nights (intraday.py, new_tags.py)
+    return dg.define_asset_job(JOB_NAME, selection=dg.AssetSelection.all() - dg.AssetSelection.groups(intraday.GROUP, new_tags.GROUP),
                                executor_def=dg.in_process_executor,
                                hooks={alert_on_failure},
                                description="Staging, features, every catalog tag, outputs, quality checks, publish: "

@@ -3,7 +3,7 @@
 dbt writes every run's outputs to the tag store (database tag_store) as rows carrying the run's
 id, the wide profile included (profile_snapshots). Nothing there is visible to BI: the tables in
 `tags` are views over the *published* runs (macros/publish/published_runs.sql). Publishing is:
-1. one INSERT of (run_id, as_of, published_at, backfill, cutoff, lane) into tag_store.publish_log, published_at
+1. one INSERT of (run_id, as_of, published_at, backfill, cutoff, lane, tag_keys) into tag_store.publish_log, published_at
    the next whole second but one: from that instant customer_tags, customer_profile, tag_bitmaps,
    tag_catalog, tag_history, tag_changes, catalog_changes and the audiences all read the new run
    together, in every query that starts from then on. That row is the only switch, so a run killed
@@ -15,7 +15,7 @@ id, the wide profile included (profile_snapshots). Nothing there is visible to B
 A run of an as_of earlier than the current one is a backfill: it joins the history (tag_history,
 tag_changes of later days compare with it) without replacing what BI reads now, unless asked
 (`make_current`, `tags refresh --publish`).
-A run of the intraday lane (publish_intraday) switches only its tags, over the night it refines.
+A run that refines the night (publish_refinement: the intraday lane, new catalog rows) switches only its tags.
 One refresh writes at a time (the warehouse lock and the single Dagster job see to that).
 """
 
@@ -71,6 +71,15 @@ def current_run(client) -> tuple[str, dt.date] | None:
     return tuple(rows[0]) if rows else None
 
 
+def night_tag_keys(client) -> set[str] | None:
+    """The tags the night BI reads now built, as its publish_log row lists them; None when there is no night, or
+    its row lists none (published by a version before they were listed, whose views cannot show a run that refines
+    the night with other tags than the intraday lane's: its next night rebuilds them)."""
+    listed = client.query(f"SELECT tag_keys FROM {relation('publish_log')} WHERE (as_of, run_id) IN "
+                          f"(SELECT as_of, run_id FROM {relation('published_run')})").result_rows
+    return set(listed[0][0]) if listed and listed[0][0] else None
+
+
 def publish(client, run_id: str, as_of: dt.date, *, cutoff: dt.datetime, keep_days: int | None = None,
             make_current: bool = False) -> Published:
     """cutoff: the instant the run was evaluated at (partitions.cutoff_of), recorded with it."""
@@ -87,9 +96,11 @@ def publish(client, run_id: str, as_of: dt.date, *, cutoff: dt.datetime, keep_da
 
     # The run counts from a whole second in the future (macros/publish/published_runs.sql): by then
     # its row is there for every view a query reads, and queries that started earlier see none of it.
-    client.command(f"INSERT INTO {relation('publish_log')} (run_id, as_of, published_at, backfill, cutoff, lane) SELECT %(run_id)s, "
-                   "%(as_of)s, toDateTime64(toStartOfSecond(now64(3)) + INTERVAL 2 SECOND, 3), %(backfill)s, %(cutoff)s, 'nightly'",
-                   parameters=params)
+    # tag_keys: every tag the run built (its catalog snapshot), the tags it switches (macros/publish/published_runs.sql)
+    client.command(f"INSERT INTO {relation('publish_log')} (run_id, as_of, published_at, backfill, cutoff, lane, tag_keys) "
+                   "SELECT %(run_id)s, %(as_of)s, toDateTime64(toStartOfSecond(now64(3)) + INTERVAL 2 SECOND, 3), %(backfill)s, "
+                   f"%(cutoff)s, 'nightly', (SELECT arraySort(groupArray(tag_key)) FROM {relation('tag_catalog_snapshots')} "
+                   "WHERE as_of = %(as_of)s AND run_id = %(run_id)s)", parameters=params)
     _wait_until_visible(client, run_id)
     _keep_only_the_current_profile(client)
     removed = _remove_invisible_runs(client)
@@ -97,26 +108,28 @@ def publish(client, run_id: str, as_of: dt.date, *, cutoff: dt.datetime, keep_da
     return Published(run_id, as_of, removed, dropped, bool(params["backfill"]), cutoff)
 
 
-def publish_intraday(client, run_id: str, as_of: dt.date, *, cutoff: dt.datetime, tag_keys: list[str]) -> Published:
-    """Publish a run of the intraday lane (orchestration/dagster/intraday.py): its tags (tag_keys) show its rows
-    instead of the current nightly run's, in the same one-row switch, which names the night it refines
-    (refines_run_id: every other tag stays on it). It must be as of that night's as_of; housekeeping is the next
-    night's (the lane's earlier runs are invisible from this row on)."""
+def publish_refinement(client, run_id: str, as_of: dt.date, *, cutoff: dt.datetime, tag_keys: list[str],
+                       lane: str) -> Published:
+    """Publish a run that refines the current night: one of the intraday lane (orchestration/dagster/intraday.py) or
+    of new catalog rows (lane new_tags, orchestration/dagster/new_tags.py). Its tags (tag_keys) show its rows instead
+    of those of the night or of an earlier refinement, in the same one-row switch, which names the night it refines
+    (refines_run_id: every other tag stays where it is read from). It must be as of that night's as_of; housekeeping
+    is the next night's (it deletes every refinement of an earlier night)."""
     params = {"run_id": run_id, "as_of": as_of, "cutoff": cutoff, "tag_keys": tag_keys}
     _refuse_if_published(client, run_id)
     current = current_run(client)
     if current is None or current[1] != as_of:
-        raise PublishError(f"the intraday run as of {as_of} refines the published night, which is "
+        raise PublishError(f"the {lane} run as of {as_of} refines the published night, which is "
                            f"{'none yet' if current is None else f'as of {current[1]}'}: nothing was published")
     built = {row[0] for row in client.query(f"SELECT tag_key FROM {relation('tag_catalog_snapshots')} WHERE as_of = %(as_of)s "
                                             "AND run_id = %(run_id)s", parameters=params).result_rows}
     if built != set(tag_keys):
         raise PublishError(f"run {run_id} built {sorted(built) or 'no tags'} in {relation('tag_catalog_snapshots')}, not "
-                           f"the intraday lane's {sorted(tag_keys)}: its build did not finish, so nothing was published")
+                           f"the {lane} lane's {sorted(tag_keys)}: its build did not finish, so nothing was published")
     params["night"] = current[0]
     client.command(f"INSERT INTO {relation('publish_log')} (run_id, as_of, published_at, backfill, cutoff, lane, tag_keys, "
                    "refines_run_id) SELECT %(run_id)s, %(as_of)s, toDateTime64(toStartOfSecond(now64(3)) + INTERVAL 2 SECOND, 3), "
-                   "0, %(cutoff)s, 'intraday', %(tag_keys)s, %(night)s", parameters=params)
+                   "0, %(cutoff)s, %(lane)s, %(tag_keys)s, %(night)s", parameters=params | {"lane": lane})
     _wait_until_visible(client, run_id)
     return Published(run_id, as_of, 0, [], False, cutoff)
 
@@ -173,9 +186,9 @@ def altered_table(client, table: str) -> str | None:
 
 def _remove_invisible_runs(client) -> int:
     """Delete the rows of every run that is not the latest published nightly run of its as_of (failed or superseded),
-    and of every run of the intraday lane: run after a night's publish, which is the latest switch, so none of the
-    lane's runs is shown any more (macros/publish/published_runs.sql)."""
-    visible = f"(SELECT argMax(run_id, published_at) FROM {relation('publish_log')} WHERE lane != 'intraday' GROUP BY as_of)"
+    and of every run that refined a night (intraday, new_tags): run after a night's publish, which is the latest
+    switch, so none of them is shown any more (macros/publish/published_runs.sql)."""
+    visible = f"(SELECT argMax(run_id, published_at) FROM {relation('publish_log')} WHERE refines_run_id = '' GROUP BY as_of)"
     invisible = {row[0] for table in store_tables() for row in client.query(
         f"SELECT DISTINCT run_id FROM {relation(table)} WHERE run_id GLOBAL NOT IN {visible}").result_rows}
     if invisible:

@@ -95,7 +95,7 @@ def coverage_history(client) -> dict[str, list[float]]:
     found: dict[str, list[float]] = {}
     for tag_key, share in client.query(
             f"SELECT tag_key, coverage FROM {relation('tag_catalog_snapshots')} WHERE (as_of, run_id) IN "
-            f"(SELECT as_of, argMax(run_id, published_at) FROM {relation('publish_log')} WHERE lane != 'intraday' GROUP BY as_of) "
+            f"(SELECT as_of, argMax(run_id, published_at) FROM {relation('publish_log')} WHERE refines_run_id = '' GROUP BY as_of) "
             "ORDER BY tag_key, as_of").result_rows:
         found.setdefault(tag_key, []).append(share)
     return found

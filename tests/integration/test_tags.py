@@ -392,29 +392,49 @@ def test_refresh_of_one_tag_by_key_publishes_a_whole_run(built, client):
     assert snapshot(client, DAY_2)["history"] == before["history"]
 
 
-def test_a_new_catalog_row_becomes_a_profile_column_on_the_next_refresh(built, client):
-    # one row appended, as a data engineer would; the stored profile gains the column (earlier rows read NULL)
+def test_a_new_catalog_row_is_built_alone_onto_the_night_and_becomes_a_profile_column_the_next_night(built, client):
+    # one row appended, as a data engineer would
     from orchestration.catalog import catalog_sync
 
     shipped = catalog.CATALOG_FILE.read_text()
+    night = rows(client, "SELECT as_of, run_id FROM tags.published_run")[0]
+    others = "SELECT customer_id, tag_key, tag_value FROM tags.customer_tags WHERE tag_key != 'big_basket_test'"
+    before = sorted(rows(client, others))
     try:
         catalog.CATALOG_FILE.write_text(shipped + "big_basket_test,value-big basket,value,rule,flag,"
                                         "avg_order_value >= {min_aov},min_aov=400,data-eng,Test tag: big baskets.,"
                                         "active,0,1,coverage,hold_tag,day_end,nightly,test,2026-11-23\n")
-        # a process of its own, as a user runs it: this one's Dagster definitions were loaded with the old manifest
-        built_as_of = rows(client, "SELECT any(as_of) FROM features.customer_features")[0][0]  # --select builds on it
-        result = tags_cli("refresh", "--as-of", built_as_of.isoformat(), "--select", "big_basket_test")
+        # a process of its own, as a user runs it: this one's Dagster definitions were loaded with the old manifest;
+        # no --as-of: a tag the published night did not build is built alone onto it
+        result = tags_cli("refresh", "--select", "big_basket_test")
         assert result.returncode == 0, result.stdout + result.stderr
-        profile = rows(client, "SELECT countIf(big_basket_test IS NOT NULL), count() FROM tags.customer_profile")
+        assert "built alone onto the published night" in result.stdout
         members = rows(client, "SELECT count() FROM tags.customer_tags WHERE tag_key = 'big_basket_test'")
+        counted = rows(client, "SELECT member_count FROM tags.tag_catalog WHERE tag_key = 'big_basket_test'")
+        in_bitmaps = rows(client, "SELECT member_count FROM tags.tag_bitmaps WHERE tag_key = 'big_basket_test'")
+        lanes = rows(client, "SELECT lane, as_of, tag_keys FROM tags.published_lanes ORDER BY lane")
+        after = sorted(rows(client, others))
+        still_the_night = rows(client, "SELECT as_of, run_id FROM tags.published_run")[0]
+        profile_column = rows(client, "SELECT count() FROM system.columns WHERE database = 'tags' "
+                                      "AND table = 'customer_profile' AND name = 'big_basket_test'")
+        # the next night builds it with the rest: its profile column starts then
+        night_after = tags_cli("refresh", "--as-of", night[0].isoformat())
+        assert night_after.returncode == 0, night_after.stdout + night_after.stderr
+        profile = rows(client, "SELECT countIf(big_basket_test IS NOT NULL), count() FROM tags.customer_profile")
+        lanes_after = rows(client, "SELECT lane FROM tags.published_lanes")
     finally:
         catalog.CATALOG_FILE.write_text(shipped)
         catalog_sync.sync(catalog.load())
+    expected = rows(client, "SELECT countIf(avg_order_value >= 400) FROM features.customer_features")[0][0]
+    assert expected > 0 and members == [(expected,)] and counted == [(expected,)] and in_bitmaps == [(expected,)]
+    assert lanes == [("new_tags", night[0], ["big_basket_test"]), ("nightly", night[0], [])]
+    assert after == before and still_the_night == night  # every other tag as it was, from the same night
+    assert profile_column == [(0,)]
     filled, customers = profile[0]
     assert filled == customers == rows(client, "SELECT count() FROM features.customer_features")[0][0]
-    assert members[0][0] == rows(client, "SELECT countIf(avg_order_value >= 400) FROM features.customer_features")[0][0]
+    assert lanes_after == [("nightly",)]
     # the row removed again: the next run fills the stored column with NULL and publishing drops it
-    result = refresh(built_as_of)
+    result = refresh(night[0])
     assert result.exit_code == 0, result.output
     assert rows(client, "SELECT count() FROM system.columns WHERE name = 'big_basket_test'") == [(0,)]
 

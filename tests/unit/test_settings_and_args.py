@@ -168,25 +168,47 @@ def test_the_intraday_sensor_is_off_unless_switched_on_and_its_job_is_not_the_ni
     # the nightly job builds every asset but the lane's; the lane's job only its two
     assert set(defs.resolve_job_def(intraday.JOB_NAME).graph.node_names()) == {"intraday_tags", "published_intraday_tags"}
     assert not {"intraday_tags", "published_intraday_tags"} & set(defs.resolve_job_def("nightly_refresh").graph.node_names())
+    assert not {"new_tags", "published_new_tags"} & set(defs.resolve_job_def("nightly_refresh").graph.node_names())
 
 
 def test_an_intraday_run_builds_its_tags_and_what_records_and_checks_them_not_the_other_tags():
     import json
 
     from orchestration.catalog import catalog
-    from orchestration.dagster import intraday
+    from orchestration.dagster import intraday, refinement
     from orchestration.dagster.project import PROJECT
 
     manifest = json.loads(PROJECT.manifest_path.read_text())
     keys = intraday.lane_tags(catalog.load())
     assert keys == ["awaiting_payment", "complaint_open", "paid_awaiting_shipment", "urgent_ticket"]
-    chosen = intraday.dbt_selection(manifest, keys)
+    chosen = refinement.dbt_selection(manifest, intraday.models(keys), keys)
     assert {"base_orders", "customer_state_at_cutoff", "tag_awaiting_payment", "tag_snapshots", "tag_quality_figures",
             "quality__awaiting_payment__coverage", "unique_in_run_tag_snapshots_customer_id__tag_key"} <= set(chosen)
     # no other tag's model, features, or another tag's check (they sit on tag_quality_figures too)
     assert not {"tag_vip", "customer_features", "all_tags", "profile_snapshots", "quality__vip__coverage",
                 "accuracy_sample_features"} & set(chosen)
     assert not [name for name in chosen if name.startswith("quality__") and name.split("__")[1] not in keys]
+
+
+def test_new_tags_are_refused_unless_new_built_catalog_rows_and_build_only_themselves():
+    import json
+
+    from orchestration.catalog import catalog
+    from orchestration.dagster import new_tags, refinement
+    from orchestration.dagster.project import PROJECT
+
+    rows = catalog.load()
+    assert "names no tag" in new_tags.refusal([], rows, set())
+    assert "does not list the tags it built" in new_tags.refusal(["vip"], rows, None)
+    assert new_tags.refusal(["no_such_tag"], rows, set()).startswith("no_such_tag: no built catalog row has this key")
+    assert "the published night built it already" in new_tags.refusal(["vip", "churn_risk"], rows, {"vip"})
+    assert new_tags.refusal(["vip"], rows, {"churn_risk"}) is None
+    manifest = json.loads(PROJECT.manifest_path.read_text())
+    chosen = refinement.dbt_selection(manifest, {"tag_catalog", "all_tags", "tag_vip", *refinement.STORE_MODELS,
+                                                 *refinement.QUALITY_MODELS}, ["vip"])
+    assert {"tag_catalog", "tag_vip", "tag_snapshots", "quality__vip__coverage",
+            "unique_in_run_tag_snapshots_customer_id__tag_key"} <= set(chosen)
+    assert not {"tag_churn_risk", "customer_features", "profile_snapshots", "quality__churn_risk__coverage"} & set(chosen)
 
 
 def test_a_cutoff_is_after_the_start_of_its_day():
