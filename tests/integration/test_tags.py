@@ -439,6 +439,34 @@ def test_a_new_catalog_row_is_built_alone_onto_the_night_and_becomes_a_profile_c
     assert rows(client, "SELECT count() FROM system.columns WHERE name = 'big_basket_test'") == [(0,)]
 
 
+def test_only_new_tags_of_a_night_that_lists_its_tags_are_built_alone(built, client):
+    from orchestration.cli import refresh as refresh_cli
+
+    shipped = catalog.CATALOG_FILE.read_text()
+    night = rows(client, "SELECT as_of, run_id FROM tags.published_run")[0]
+    listed = client.query("SELECT tag_keys FROM tag_store.publish_log WHERE run_id = %(r)s",
+                          parameters={"r": night[1]}).result_rows[0][0]
+    assert "vip" in listed
+    try:
+        catalog.CATALOG_FILE.write_text(shipped + "big_basket_test,value-big basket,value,rule,flag,"
+                                        "avg_order_value >= 400,,data-eng,Test tag: big baskets.,"
+                                        "active,0,1,coverage,hold_tag,day_end,nightly,test,2026-11-23\n")
+        assert refresh_cli._new_tags(["big_basket_test"], None) == ["big_basket_test"]
+        assert refresh_cli._new_tags(["big_basket_test"], [night[0].isoformat()]) == ["big_basket_test"]
+        # another day, a tag the night built, a dbt selector: the whole day runs, as before
+        assert refresh_cli._new_tags(["big_basket_test"], [(night[0] - dt.timedelta(days=1)).isoformat()]) == []
+        assert refresh_cli._new_tags(["big_basket_test", "vip"], None) == []
+        assert refresh_cli._new_tags(["path:models/staging"], None) == []
+        # a night published by a version that did not list its tags: its views could not show the new tags' run
+        client.command("ALTER TABLE tag_store.publish_log UPDATE tag_keys = [] WHERE run_id = %(r)s",
+                       parameters={"r": night[1]}, settings={"mutations_sync": 1})
+        assert refresh_cli._new_tags(["big_basket_test"], None) == []
+    finally:
+        catalog.CATALOG_FILE.write_text(shipped)
+        client.command("ALTER TABLE tag_store.publish_log UPDATE tag_keys = %(k)s WHERE run_id = %(r)s",
+                       parameters={"k": listed, "r": night[1]}, settings={"mutations_sync": 1})
+
+
 def test_a_tag_table_left_from_another_day_fails_the_build_and_publishes_nothing(built, client):
     published = rows(client, "SELECT count() FROM tag_store.publish_log")[0][0]
     before = snapshot(client, DAY_2)
