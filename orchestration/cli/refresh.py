@@ -119,24 +119,8 @@ def _new_tags(select: list[str], as_of: list[str] | None) -> list[str]:
 
 def _refresh_new_tags(keys: list[str]) -> None:
     """New catalog rows built alone onto the published night, and what the run did."""
-    rows = valid_catalog()
-    with refresh_lock.held("tags refresh --select"):
-        for change in refresh.prepare(rows, dt.date.today()):
-            console.print(f"  catalog sync: {change}")
-        started = time.perf_counter()
-        console.print(f"new tags {', '.join(keys)}: built alone onto the published night (in this process; dbt output "
-                      "follows)")
-        try:
-            day, outcome = refresh.run_new_tags(keys)
-        except ValueError as exc:
-            raise CommandError(str(exc)) from None
-        elapsed = time.perf_counter() - started
-        _print_checks(outcome)
-        if not outcome.success:
-            for failure in outcome.failures:
-                console.print(f"  [red]failed[/] {failure}", soft_wrap=True)
-            raise CommandError(f"the run of new tags as of {day} failed ({elapsed:.1f} s); nothing was published: BI "
-                               "shows what it showed")
+    day, outcome, elapsed = _refining_run(f"new tags {', '.join(keys)}, built alone onto the published night",
+                                          "tags refresh --select", dt.date.today(), lambda: refresh.run_new_tags(keys))
     console.print(f"published {', '.join(keys)} as of {day} (run {outcome.run_id}) in {elapsed:.1f} s, beside the "
                   "night's tags; the next night builds them with the rest (their profile column starts then)")
     _print_tags(db.connect(on_retry=console.print))
@@ -146,19 +130,31 @@ def _refresh_intraday(cutoff: str) -> None:
     """One run of the intraday lane, and what it did."""
     from orchestration.publishing import publish
 
-    rows = valid_catalog()
     client = db.connect(on_retry=console.print)
     current = publish.current_run(client)
     if current is None:
         raise CommandError("no night is published yet: the intraday lane refines the published night (run `tags refresh`)")
     instant = _cutoff(cutoff, current[1])
-    with refresh_lock.held("tags refresh --intraday"):
-        for change in refresh.prepare(rows, current[1]):
+    day, outcome, elapsed = _refining_run(f"the intraday lane as of {current[1]}, cutoff {instant}",
+                                          "tags refresh --intraday", current[1], lambda: refresh.run_intraday(instant))
+    console.print(f"published intraday run {outcome.run_id} as of {day}, cutoff {instant}, in {elapsed:.1f} s")
+    for lane, published_at, evaluated, keys in client.query(
+            f"SELECT lane, published_at, cutoff, tag_keys FROM {relation('published_lanes')}").result_rows:
+        console.print(f"  {lane}: evaluated at {evaluated}, published {published_at:%Y-%m-%d %H:%M:%S}"
+                      f"{' (' + ', '.join(keys) + ')' if keys else ''}")
+
+
+def _refining_run(what: str, lock_holder: str, as_of: dt.date, start) -> tuple[dt.date, refresh.RefreshOutcome, float]:
+    """A run that refines the published night (start() runs it; what names it), under the refresh lock after the
+    catalog sync: its as_of, outcome and seconds, or exit naming what failed (nothing was published then)."""
+    rows = valid_catalog()
+    with refresh_lock.held(lock_holder):
+        for change in refresh.prepare(rows, as_of):
             console.print(f"  catalog sync: {change}")
         started = time.perf_counter()
-        console.print(f"intraday lane as of {current[1]}, cutoff {instant} (in this process; dbt output follows)")
+        console.print(f"{what} (in this process; dbt output follows)")
         try:
-            day, outcome = refresh.run_intraday(instant)
+            day, outcome = start()
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         elapsed = time.perf_counter() - started
@@ -166,13 +162,9 @@ def _refresh_intraday(cutoff: str) -> None:
         if not outcome.success:
             for failure in outcome.failures:
                 console.print(f"  [red]failed[/] {failure}", soft_wrap=True)
-            raise CommandError(f"the intraday run as of {day} failed ({elapsed:.1f} s); nothing was published: BI shows "
-                               "what it showed")
-    console.print(f"published intraday run {outcome.run_id} as of {day}, cutoff {instant}, in {elapsed:.1f} s")
-    for lane, published_at, evaluated, keys in client.query(
-            f"SELECT lane, published_at, cutoff, tag_keys FROM {relation('published_lanes')}").result_rows:
-        console.print(f"  {lane}: evaluated at {evaluated}, published {published_at:%Y-%m-%d %H:%M:%S}"
-                      f"{' (' + ', '.join(keys) + ')' if keys else ''}")
+            raise CommandError(f"the run of {what} failed ({elapsed:.1f} s); nothing was published: BI shows what it "
+                               "showed")
+    return day, outcome, elapsed
 
 
 def _cutoff(text: str, day: dt.date) -> dt.datetime:

@@ -82,10 +82,7 @@ def intraday_tags(context: AssetExecutionContext, dbt: DbtCliResource, warehouse
     if not keys:
         raise dg.Failure(description="no catalog tag has lane = intraday: the intraday lane has nothing to refresh")
     as_of, run_id, cutoff, client = as_of_of(context), run_id_of(context), cutoff_of(context), warehouse.client(context)
-    night = refinement.published_night(client)
-    if not night or night[0] != as_of:
-        raise dg.Failure(description=f"the intraday lane refines the published night, which is "
-                                     f"{f'as of {night[0]}' if night else 'none yet'}, not {as_of}")
+    night = refinement.night_refined(client, as_of, "the intraday lane")
     night_lane = sorted(row[0] for row in client.query(
         f"SELECT tag_key FROM {relation('tag_catalog_snapshots')} WHERE (as_of, run_id) IN "
         f"(SELECT as_of, run_id FROM {relation('published_run')}) AND lane = 'intraday'").result_rows)

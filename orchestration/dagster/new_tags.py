@@ -66,10 +66,7 @@ def refusal(keys: list[str], rows: list[catalog.CatalogRow], built_by_night: set
 def new_tags(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
              refresh_lock: RefreshLock) -> dg.MaterializeResult:
     keys, client = keys_of(context), warehouse.client(context)
-    night = refinement.published_night(client)
-    if not night or night[0] != as_of_of(context):
-        raise dg.Failure(description=f"new tags are built onto the published night, which is "
-                                     f"{f'as of {night[0]}' if night else 'none yet'}, not {as_of_of(context)}")
+    night = refinement.night_refined(client, as_of_of(context), "a run of new tags")
     reason = refusal(keys, check_catalog(), publish.night_tag_keys(client))
     if reason:
         raise dg.Failure(description=reason)

@@ -30,6 +30,16 @@ def published_night(client) -> tuple[dt.date, dt.datetime] | None:
     return tuple(night[0]) if night else None
 
 
+def night_refined(client, as_of: dt.date, what: str) -> tuple[dt.date, dt.datetime]:
+    """(as_of, cutoff) of the published night a run as of as_of refines; the run fails when that is not the night
+    BI reads (what names the run: "the intraday lane")."""
+    night = published_night(client)
+    if not night or night[0] != as_of:
+        raise dg.Failure(description=f"{what} refines the published night, which is "
+                                     f"{f'as of {night[0]}' if night else 'none yet'}, not {as_of}")
+    return night
+
+
 def dbt_selection(manifest: dict, models: set[str], tag_keys: list[str]) -> list[str]:
     """The dbt nodes of a refining run, by name: its models (and seeds), and every test whose parents are all among
     them but for the quality checks of other tags (they sit on tag_quality_figures too, and judge the night)."""
