@@ -15,53 +15,53 @@
     {{ return(lane) }}
 {%- endmacro %}
 
-{#- The tag keys of the intraday lane, from the tag models' meta (written from the catalog). -#}
-{% macro intraday_tag_keys() -%}
+{#- The tag keys the project builds, from the tag models' meta (written from the catalog); with lane, only those
+    whose catalog row is in that lane. -#}
+{% macro built_tag_keys(lane=none) -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
     {%- set keys = [] -%}
-    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.config.meta.get('lane') == 'intraday' -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.config.meta.get('tag_key')
+                                           and (lane is none or node.config.meta.get('lane') == lane) -%}
         {%- do keys.append(node.config.meta['tag_key']) -%}
     {%- endfor -%}
     {{ return(keys | sort) }}
 {%- endmacro %}
 
-{#- Every tag key the project builds, from the tag models' meta. -#}
-{% macro built_tag_keys() -%}
-    {%- if not execute -%}{{ return([]) }}{%- endif -%}
-    {%- set keys = [] -%}
-    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.config.meta.get('tag_key') -%}
-        {%- do keys.append(node.config.meta['tag_key']) -%}
-    {%- endfor -%}
-    {{ return(keys | sort) }}
+{#- The tag keys this run builds: none in the nightly lane (every tag), else the lane's. -#}
+{% macro lane_tag_keys() -%}
+    {%- if lane() == 'nightly' -%}
+        {{ return(none) }}
+    {%- elif lane() == 'intraday' -%}
+        {{ return(built_tag_keys('intraday')) }}
+    {%- else -%}
+        {{ return(var('new_tags')) }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Whether the tag key belongs to this run's lane, at compile time. -#}
 {% macro in_lane_key(tag_key) -%}
-    {%- if lane() == 'nightly' -%}
-        {{ return(true) }}
-    {%- elif lane() == 'intraday' -%}
-        {{ return(tag_key in intraday_tag_keys()) }}
-    {%- else -%}
-        {{ return(tag_key in var('new_tags')) }}
-    {%- endif -%}
+    {%- set keys = lane_tag_keys() -%}
+    {{ return(keys is none or tag_key in keys) }}
 {%- endmacro %}
 
 {#- A SQL condition: the tag in column belongs to this run's lane (always true in the nightly lane). -#}
 {% macro in_lane(column) -%}
-    {%- if lane() == 'nightly' -%}
+    {%- set keys = lane_tag_keys() -%}
+    {%- if keys is none -%}
         1
-    {%- elif lane() == 'intraday' -%}
-        {{ is_intraday_tag(column) }}
     {%- else -%}
-        {{ column }} in ('{{ var('new_tags') | join("', '") }}')
+        {{ _tag_key_in(column, keys) }}
     {%- endif -%}
 {%- endmacro %}
 
-{#- A SQL condition: the tag in column is in the intraday lane, as the catalog of this build says (0 when the lane
-    is empty). An intraday run refuses to run while the catalog's lane differs from the published night's
-    (orchestration/dagster/intraday.py). -#}
+{#- A SQL condition: the tag in column is in the intraday lane, as the catalog of this build says. An intraday run
+    refuses to run while the catalog's lane differs from the published night's (orchestration/dagster/intraday.py). -#}
 {% macro is_intraday_tag(column) -%}
-    {%- set keys = intraday_tag_keys() -%}
+    {{ _tag_key_in(column, built_tag_keys('intraday')) }}
+{%- endmacro %}
+
+{#- A SQL condition: the tag in column is one of keys (0 when there are none). -#}
+{% macro _tag_key_in(column, keys) -%}
     {%- if keys -%}
         {{ column }} in ('{{ keys | join("', '") }}')
     {%- else -%}
