@@ -104,17 +104,18 @@ def _new_tags(select: list[str], as_of: list[str] | None) -> list[str]:
     night (no --as-of, or its day): they are built alone onto it. Otherwise none (the whole day runs)."""
     from orchestration.publishing import publish
 
-    built = {r.tag_key for r in valid_catalog() if r.status != "archived"}
-    if not set(select) <= built:
-        return []
+    rows = valid_catalog()
+    if not set(select) <= {r.tag_key for r in rows}:
+        return []  # a dbt selector (or a key the catalog has not): the whole day runs
     client = db.connect(on_retry=console.print)
     if not int(client.command(f"EXISTS {relation('published_run')}")) or (current := publish.current_run(client)) is None:
         return []  # nothing published yet: the whole day runs
     if as_of and {parse_as_of(day) for day in as_of} != {current[1]}:
         return []
-    # None: a night published by an earlier version, whose views cannot show the new tags' run: the day runs
-    built_by_night = publish.night_tag_keys(client)
-    return [] if built_by_night is None or set(select) & built_by_night else sorted(set(select))
+    # a tag the night built, or a night published by an earlier version (whose views cannot show the new tags'
+    # run): the whole day runs
+    keys = sorted(set(select))
+    return [] if publish.new_tags_refusal(keys, rows, publish.night_tag_keys(client)) else keys
 
 
 def _refresh_new_tags(keys: list[str]) -> None:

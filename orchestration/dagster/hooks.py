@@ -1,7 +1,8 @@
 """Alerts from the nightly job (orchestration/alerts.py sends them): a failed step, and a night published with tags
 held back by their failed checks (sent by the publish step, assets.py). The hook is on the `nightly_refresh` job, the
-one the command line, the schedule and its backfills run, on the intraday lane's `intraday_refresh` (intraday.py) and on `new_tags_refresh` (new_tags.py);
-Dagster's own asset job (assets materialized by hand in the UI) does not carry it."""
+one the command line, the schedule and its backfills run, on the intraday lane's `intraday_refresh` (intraday.py)
+and on `new_tags_refresh` (new_tags.py); Dagster's own asset job (assets materialized by hand in the UI) does not
+carry it."""
 
 from __future__ import annotations
 

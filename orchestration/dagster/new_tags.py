@@ -42,21 +42,10 @@ def keys_of(context) -> list[str]:
 
 
 def refusal(keys: list[str], rows: list[catalog.CatalogRow], built_by_night: set[str] | None) -> str | None:
-    """Why these keys cannot be built onto the night (built_by_night: publish.night_tag_keys), or None."""
-    if built_by_night is None:
-        return ("the published night does not list the tags it built (published by an earlier version): run the "
-                "night again (`tags refresh --as-of <its day>`), then the new tags")
+    """Why the run's keys cannot be built onto the night (built_by_night: publish.night_tag_keys), or None."""
     if not keys:
         return f"run tag {KEYS_TAG} names no tag: give the new catalog rows' keys, comma-separated"
-    built = {r.tag_key for r in rows if r.status != "archived"}
-    unknown = [k for k in keys if k not in built]
-    if unknown:
-        return f"{', '.join(unknown)}: no built catalog row has this key (seeds/tag_catalog.csv)"
-    old = [k for k in keys if k in built_by_night]
-    if old:
-        return (f"{', '.join(old)}: the published night built it already, so it is not new; "
-                "`tags refresh --as-of <day> --select <tag>` runs the whole day again with it")
-    return None
+    return publish.new_tags_refusal(keys, rows, built_by_night)
 
 
 @dg.asset(group_name=GROUP, partitions_def=AS_OF_PARTITIONS, backfill_policy=ONE_DAY_PER_RUN,

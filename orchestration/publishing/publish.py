@@ -80,6 +80,23 @@ def night_tag_keys(client) -> set[str] | None:
     return set(listed[0][0]) if listed and listed[0][0] else None
 
 
+def new_tags_refusal(keys: list[str], rows, built_by_night: set[str] | None) -> str | None:
+    """Why these tag keys cannot be built alone onto the published night (orchestration/dagster/new_tags.py), or None:
+    each must be a built catalog row (rows) the night did not build (built_by_night: night_tag_keys)."""
+    if built_by_night is None:
+        return ("the published night does not list the tags it built (published by an earlier version): run the "
+                "night again (`tags refresh --as-of <its day>`), then the new tags")
+    built = {r.tag_key for r in rows if r.status != "archived"}
+    unknown = [k for k in keys if k not in built]
+    if unknown:
+        return f"{', '.join(unknown)}: no built catalog row has this key (seeds/tag_catalog.csv)"
+    old = [k for k in keys if k in built_by_night]
+    if old:
+        return (f"{', '.join(old)}: the published night built it already, so it is not new; "
+                "`tags refresh --as-of <day> --select <tag>` runs the whole day again with it")
+    return None
+
+
 def publish(client, run_id: str, as_of: dt.date, *, cutoff: dt.datetime, keep_days: int | None = None,
             make_current: bool = False) -> Published:
     """cutoff: the instant the run was evaluated at (partitions.cutoff_of), recorded with it."""
