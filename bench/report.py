@@ -26,7 +26,9 @@ WHY_MISSED = {
     "incremental": "Staging follows the new day, but customer_features and the per-customer category model are "
                    "recomputed for every customer (the windows move every night; category figures sum the whole "
                    "history), all tag models and the store rows are rebuilt, and the checks cost what they cost on a "
-                   "full run.",
+                   "full run. Recomputing only the customers the new loads touched was measured and saves no time: "
+                   "items carry no customer, so finding the touched customers' items still probes every item against "
+                   "their orders (below, under Changes measured).",
     "audience": "Nearly all of it is the engine's own time (see engine p50 below): it reads the serialized "
                 "bitmaps of the expression's tags, some with hundreds of thousands of members, merges and ANDs them, "
                 "and first looks up the published run in the publish log.",
