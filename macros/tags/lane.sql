@@ -5,11 +5,11 @@
     store model that reads another run (the previous published one, to compare) restricts that run to the same
     tags: in_lane(). -#}
 {% macro lane() -%}
-    {%- set lane = var('lane', 'nightly') -%}
+    {%- set lane = run_var('lane', 'nightly') -%}
     {%- if lane not in ('nightly', 'intraday', 'new_tags') -%}
         {{ exceptions.raise_compiler_error("var lane must be nightly, intraday or new_tags, got '" ~ lane ~ "'") }}
     {%- endif -%}
-    {%- if lane == 'new_tags' and not var('new_tags', []) -%}
+    {%- if lane == 'new_tags' and not run_var('new_tags', []) -%}
         {{ exceptions.raise_compiler_error("var lane is new_tags: var new_tags must list the tag keys to build") }}
     {%- endif -%}
     {{ return(lane) }}
@@ -34,7 +34,7 @@
     {%- elif lane() == 'intraday' -%}
         {{ return(built_tag_keys('intraday')) }}
     {%- else -%}
-        {{ return(var('new_tags')) }}
+        {{ return(run_var('new_tags')) }}
     {%- endif -%}
 {%- endmacro %}
 

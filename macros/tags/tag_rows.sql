@@ -2,7 +2,7 @@
     a failed blocking check of a `when_blocked = hold_tag` tag, orchestration/publishing/holds.py), the rows BI
     reads now, carried into this run unchanged. The store is named, not ref'd: all_tags feeds it. -#}
 {% macro tag_rows(tag_key) -%}
-    {%- if tag_key in var('held_tags', []) -%}
+    {%- if tag_key in run_var('held_tags', []) -%}
         {#- a subquery: the alias as_of would otherwise stand for tonight's date in the filter -#}
         select {{ as_of() }} as as_of, customer_id, '{{ tag_key }}' as tag_key, tag_value
         from (

@@ -1,10 +1,10 @@
-{#- The as_of date as a ClickHouse Date literal. var('as_of') is YYYY-MM-DD; empty means today. -#}
+{#- The as_of date as a ClickHouse Date literal. run_var('as_of') (macros/utils/run_var.sql) is YYYY-MM-DD; empty means today. -#}
 {% macro as_of() -%}
     toDate('{{ _as_of_date().isoformat() }}')
 {%- endmacro %}
 
 {% macro _as_of_date() -%}
-    {%- set raw_value = var('as_of', '') | string | trim -%}
+    {%- set raw_value = run_var('as_of', '') | string | trim -%}
     {%- if raw_value == '' -%}
         {%- set raw_value = modules.datetime.date.today().isoformat() -%}
     {%- endif -%}
@@ -22,7 +22,7 @@
 
 {#- The run's cutoff: the one instant it is evaluated at, stored with the run (tag_store.publish_log).
     Staging accepts the facts before it; tags whose catalog row says evaluated_at = cutoff count their
-    windows back from it. var('cutoff') is 'YYYY-MM-DD HH:MM:SS' in the warehouse's time zone, after the
+    windows back from it. run_var('cutoff') is 'YYYY-MM-DD HH:MM:SS' in the warehouse's time zone, after the
     start of the as_of day; empty means the end of the as_of day (a replay by date is deterministic).
     The nightly schedule passes its tick: the 02:00 run of day X is as_of X-1, cutoff X 02:00. -#}
 {% macro cutoff() -%}
@@ -32,7 +32,7 @@
 {% macro _cutoff_instant() -%}
     {%- set day = _as_of_date() -%}
     {%- set day_start = modules.datetime.datetime(day.year, day.month, day.day) -%}
-    {%- set raw_value = var('cutoff', '') | string | trim -%}
+    {%- set raw_value = run_var('cutoff', '') | string | trim -%}
     {%- if raw_value == '' -%}
         {{ return(_as_of_end_instant()) }}
     {%- endif -%}

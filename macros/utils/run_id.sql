@@ -2,5 +2,5 @@
     is one row naming it in tag_store.publish_log. The CLI and Dagster pass var run_id; a bare
     `dbt build` falls back to dbt's own invocation id. -#}
 {% macro run_id() -%}
-    '{{ var('run_id', invocation_id) }}'
+    '{{ run_var('run_id', invocation_id) }}'
 {%- endmacro %}

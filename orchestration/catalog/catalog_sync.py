@@ -173,8 +173,10 @@ def _union_sql(tags: list[catalog.CatalogRow], what: str) -> str:
     ] or ["select toDate('1970-01-01') as as_of, '' as customer_id, '' as tag_key, '' as tag_value where 0"]
     return (f"{HEADER}-- {what} in one long relation (one row per tagged customer and tag).\n"
             "-- The cast makes one type of every tag's value; a NULL value fails loudly here. A tag the run holds back\n"
-            "-- (a failed blocking check, when_blocked = hold_tag) keeps its published rows (macros/tags/tag_rows.sql).\n"
-            "{{ config(materialized='view') }}\n\n" + "\nunion all\n".join(selects) + "\n")
+            "-- (a failed blocking check, when_blocked = hold_tag) keeps its published rows (macros/tags/tag_rows.sql),\n"
+            "-- found through the publish log: declared, since the parse never sees a run's held tags.\n"
+            "{{ config(materialized='view') }}\n-- depends_on: {{ ref('publish_log') }}\n\n"
+            + "\nunion all\n".join(selects) + "\n")
 
 
 def _profile_snapshots_sql(tags: list[catalog.CatalogRow]) -> str:

@@ -38,9 +38,9 @@ def run_id_of(context) -> str:
     return _op_context(context).run_id
 
 
-def run_vars(context, held_tags: list[str] | None = None) -> str:
-    """dbt's --vars for this run: its as_of, run id and cutoff (and the tags it holds back)."""
-    return dbt_runner.dbt_vars(as_of_of(context), run_id_of(context), held_tags, cutoff_of(context))
+def run_values(context, held_tags: list[str] | None = None) -> str:
+    """This run's values for dbt (dbt_runner.run_values): its as_of, run id and cutoff (and the tags it holds back)."""
+    return dbt_runner.run_values(as_of_of(context), run_id_of(context), held_tags, cutoff_of(context))
 
 
 def check_catalog() -> list[catalog.CatalogRow]:
@@ -63,7 +63,7 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     check_catalog()
     publish.retention_days()  # a bad TAG_HISTORY_RETENTION_DAYS stops the run before anything is built
     client = warehouse.client(context)
-    args = ["build", "--vars", run_vars(context)]
+    args = ["build"]
     if _op_context(context).run.tags.get(FULL_REFRESH_TAG) == "true":
         args.append("--full-refresh")
     elif reasons := incremental.full_rebuild_reasons(client):
@@ -71,7 +71,7 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
         args.append("--full-refresh")
     # A failed quality check of error severity makes `dbt build` exit 1; Dagster judges those from the asset
     # checks (blocking or not), so the step fails only when another node errored or failed.
-    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    invocation = dbt_runner.cli(dbt, args, run_values(context), context=context, raise_on_error=False)
     yield from with_tag_figures(invocation.stream(), invocation.manifest, client)
     dbt_runner.keep_parse(invocation)
     if invocation.is_successful():
@@ -140,8 +140,8 @@ def published_tags(context: AssetExecutionContext, dbt: DbtCliResource, warehous
         context.log.warning("holding back at their last published values: " + "; ".join(
             f"{tag} ({', '.join(checks)} failed)" for tag, checks in held.items()))
         holds.forget_run_outputs(client, run_id)
-        dbt.cli(["build", "--select", holds.REBUILD_SELECTOR, "--exclude", holds.REBUILD_EXCLUDE,
-                 "--vars", run_vars(context, list(held))], manifest=PROJECT.manifest_path).wait()
+        dbt_runner.cli(dbt, ["build", "--select", holds.REBUILD_SELECTOR, "--exclude", holds.REBUILD_EXCLUDE],
+                       run_values(context, list(held)), manifest=PROJECT.manifest_path).wait()
     make_current = _op_context(context).run.tags.get(MAKE_CURRENT_TAG) == "true"
     done = publish.publish(client, run_id, as_of, make_current=make_current, cutoff=cutoff_of(context))
     if held:

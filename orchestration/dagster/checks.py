@@ -10,7 +10,8 @@ from dagster import AssetCheckExecutionContext
 from dagster_dbt import DbtCliResource, get_asset_key_for_model
 
 from orchestration.catalog import catalog
-from orchestration.dagster.assets import dbt_models, run_id_of, run_vars
+from orchestration.dagster import dbt_runner
+from orchestration.dagster.assets import dbt_models, run_id_of, run_values
 from orchestration.dagster.partitions import as_of_of
 from orchestration.dagster.project import PROJECT
 from orchestration.dagster.resources import WarehouseResource
@@ -22,10 +23,9 @@ from orchestration.quality import expectations, freshness
 def published_freshness(context: AssetCheckExecutionContext, dbt: DbtCliResource,
                         warehouse: WarehouseResource) -> dg.AssetCheckResult:
     published_at = freshness.published_at(warehouse.client(context), run_id_of(context))
-    # exits non-zero when a source is stale; what it measured is in sources.json either way. The build's vars,
-    # so that dbt reuses the build's parse (dbt_runner.keep_parse)
-    invocation = dbt.cli(["source", "freshness", "--vars", run_vars(context)],
-                         manifest=PROJECT.manifest_path, raise_on_error=False).wait()
+    # exits non-zero when a source is stale; what it measured is in sources.json either way
+    invocation = dbt_runner.cli(dbt, ["source", "freshness"], run_values(context),
+                                manifest=PROJECT.manifest_path, raise_on_error=False).wait()
     try:
         figure = freshness.from_sources_json(invocation.get_artifact("sources.json"), published_at)
     except (OSError, freshness.FreshnessError) as exc:

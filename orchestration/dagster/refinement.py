@@ -65,12 +65,11 @@ def build(context: dg.AssetExecutionContext, dbt: DbtCliResource, client, *, wha
     """dbt build of a refining run's models and tests in lane; any failed node or quality check fails the step
     (nothing is published). what names the run in messages ("the intraday run")."""
     manifest = json.loads(PROJECT.manifest_path.read_text())
-    args = ["build", "--select", " ".join(dbt_selection(manifest, models, tag_keys)), "--indirect-selection", "empty",
-            "--vars", dbt_runner.dbt_vars(as_of, run_id, cutoff=cutoff, lane=lane,
-                                          new_tags=tag_keys if lane == "new_tags" else None)]
+    args = ["build", "--select", " ".join(dbt_selection(manifest, models, tag_keys)), "--indirect-selection", "empty"]
+    values = dbt_runner.run_values(as_of, run_id, cutoff=cutoff, lane=lane, new_tags=tag_keys if lane == "new_tags" else None)
     # dbt prints its progress, node by node, to the step's output (the run's compute logs in the UI); the event log
     # gets one line per run: an intraday run a minute would otherwise write some 150 events each time
-    invocation = dbt.cli(args, manifest=PROJECT.manifest_path, raise_on_error=False).wait()
+    invocation = dbt_runner.cli(dbt, args, values, manifest=PROJECT.manifest_path, raise_on_error=False).wait()
     # exit code 1: some node failed (run_results.json names them); anything else: dbt itself failed
     results = invocation.get_artifact("run_results.json") if invocation.process.returncode in (0, 1) else {}
     failed = (failed_nodes(results, manifest, with_quality_checks=True) if results

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from dbt.cli.main import dbtRunner
 
@@ -11,7 +13,8 @@ from tests.integration.known import AS_OF
 
 def compile_inline(sql: str) -> str:
     """The SQL dbt compiles `sql` to on this project, or AssertionError with dbt's message."""
-    args = dbt_runner.dbt_args("compile", AS_OF) + ["--inline", sql, "--quiet"]
+    # dbt run by hand: the run's values as --vars (macros/utils/run_var.sql falls back to them)
+    args = dbt_runner.dbt_args("compile") + ["--vars", json.dumps({"as_of": AS_OF.isoformat()}), "--inline", sql, "--quiet"]
     result = dbtRunner().invoke(args)
     if not result.success:
         messages, error = [], result.exception

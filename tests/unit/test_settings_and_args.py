@@ -67,10 +67,10 @@ def test_retry_waits_double_from_the_configured_base(monkeypatch):
         db.retry_waits()
 
 
-def test_dbt_args_carry_as_of_and_selectors():
-    args = dbt_runner.dbt_args("build", dt.date(2026, 11, 23), ["stg_orders", "tag:daily"])
+def test_dbt_args_carry_the_selectors_and_no_vars():
+    args = dbt_runner.dbt_args("build", ["stg_orders", "tag:daily"])
     assert args[0] == "build"
-    assert json.loads(args[args.index("--vars") + 1]) == {"as_of": "2026-11-23"}
+    assert "--vars" not in args  # the run's values go in the environment (run_values): --vars would reparse
     assert args[-4:] == ["--select", "stg_orders", "--select", "tag:daily"]
 
 
@@ -98,9 +98,10 @@ def test_retention_must_be_whole_days(monkeypatch, value):
         publish.retention_days()
 
 
-def test_dbt_args_carry_the_run_id_when_given():
-    args = dbt_runner.dbt_args("build", dt.date(2026, 11, 23), run_id="20261123-020000-abc")
-    assert json.loads(args[args.index("--vars") + 1]) == {"as_of": "2026-11-23", "run_id": "20261123-020000-abc"}
+def test_run_values_carry_as_of_and_the_run_id_when_given():
+    assert json.loads(dbt_runner.run_values(dt.date(2026, 11, 23))) == {"as_of": "2026-11-23"}
+    assert json.loads(dbt_runner.run_values(dt.date(2026, 11, 23), run_id="20261123-020000-abc")) == {
+        "as_of": "2026-11-23", "run_id": "20261123-020000-abc"}
 
 
 @pytest.mark.parametrize("args, message", [

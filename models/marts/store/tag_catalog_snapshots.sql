@@ -3,7 +3,7 @@
     back (var held_tags, macros/tags/tag_rows.sql) is `stale`: its members are those of values_as_of. -#}
 {{ config(order_by='(as_of, run_id, tag_key)', partition_by='as_of', on_schema_change='append_new_columns',
           pre_hook="{{ append_new_columns() }}") }}
-{%- set held = var('held_tags', []) %}
+{%- set held = run_var('held_tags', []) %}
 -- depends_on: {{ ref('publish_log') }}
 
 with members as (
