@@ -84,3 +84,25 @@ def test_number_bounds_come_from_the_catalog_and_the_methods():
                                                   **{w: rows["value_score"].params[w] / 2 for w in catalog.SCORE_WEIGHTS}})
     assert expectations.number_bounds(halved) == pytest.approx((0.0, 50.0))
     assert expectations.number_bounds(replace(rows["value_score"], method="rule")) is None
+
+
+def test_only_the_newest_runs_keep_their_results_and_pages(tmp_path):
+    gx_dir = tmp_path / "gx" / "uncommitted"
+    trees = [gx_dir / "validations", gx_dir / "data_docs" / "local_site" / "validations"]
+    # run "a" was validated first, and again after "c": a run is as new as its latest validation
+    times = {"a": ["20261201T020000.1Z", "20261204T090000.1Z"], "b": ["20261202T020000.1Z"], "c": ["20261203T020000.1Z"],
+             "d": ["20261130T020000.1Z"]}
+    for tree in trees:
+        for suite in ("tag_snapshots", "profile_snapshots"):
+            for run, stamps in times.items():
+                for stamp in stamps:
+                    (tree / suite / run / stamp).mkdir(parents=True)
+                    (tree / suite / run / stamp / "result").write_text("{}")
+    (trees[0] / ".ge_store_backend_id").write_text("store_backend_id = x\n")
+
+    assert sorted(expectations.forget_old_runs(tmp_path, keep=2)) == ["b", "d"]
+    for tree in trees:
+        for suite in ("tag_snapshots", "profile_snapshots"):
+            assert sorted(p.name for p in (tree / suite).iterdir()) == ["a", "c"]
+    assert (trees[0] / ".ge_store_backend_id").exists()
+    assert expectations.forget_old_runs(tmp_path, keep=2) == []
