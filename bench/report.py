@@ -14,8 +14,8 @@ WHY_MISSED = {
             "wall): staging writes every raw row once, accepted or rejected, as a sorted and compressed MergeTree "
             "table (base_order_items, base_orders, base_events are the largest models; writing costs them about "
             "three times the SELECT), then the per-customer category model and customer_features. Around it: about "
-            "400 dbt tests and 110 models each pay a round trip, dbt parses the project in full once (the run's "
-            "vars change every night), and great-expectations runs about 250 queries over the run's rows.",
+            "400 dbt tests and 110 models each pay a round trip, Dagster records about 1,600 events of the run, "
+            "and great-expectations runs about 250 queries over the run's rows.",
     "floor": "The floor reads each table once; a full refresh must also write staging (every raw row once, with its "
              "reject reason, sorted and compressed), dedup order versions by a window over all of them, join items to "
              "orders, and write the feature and store tables. Writing a MergeTree table costs the engine several "
@@ -33,13 +33,13 @@ WHY_MISSED = {
                 "bitmaps of the expression's tags, some with hundreds of thousands of members, merges and ANDs them, "
                 "and first looks up the published run in the publish log.",
     "new_tag": "`tags refresh --select <new tag>` builds the tag alone onto the published night (its model, its "
-               "store rows, its accuracy sample and quality checks); around that, dbt parses the project in full "
-               "(the catalog changed) and the command starts dbt, Dagster and the catalog sync.",
+               "store rows, its accuracy sample and quality checks); around that, dbt parses the files the catalog "
+               "changed, and the command starts dbt twice (sync, build), Dagster and the catalog sync.",
     "help": "Python's start-up and the imports of the command line; dbt and Dagster load only in the commands "
             "that run them.",
     "intraday": "A run of the lane rebuilds the month partitions of base_orders its rows touched and base_tickets, "
                 "the state at the cutoff for every customer with an open order, the lane's tags and their store rows, "
-                "and runs their quality checks; dbt parses the project in full once (new vars every run). See its "
+                "and runs their quality checks, around dbt's start and Dagster's run. See its "
                 "costliest dbt nodes in the intraday section.",
     "memory": "The peak comes from the models that hold every order or every customer at once: the dedup of order "
               "versions in base_orders, the items-to-orders join of int_customer_categories, customer_features and the "
