@@ -1,8 +1,8 @@
 """Tags held back by a failed blocking check: the tag keeps its last published values, the night goes on.
 
 A tag's `when_blocked` (catalog) says what a failed blocking check holds: `hold_tag` the tag alone,
-`hold_night` the whole run. For a held tag the run's outputs are rebuilt with dbt var held_tags,
-so all_tags carries the published rows of that tag into the run (macros/tags/tag_rows.sql) and
+`hold_night` the whole run. For a held tag the run's outputs are rebuilt with the run value
+held_tags (macros/utils/run_var.sql), so all_tags carries the published rows of that tag into the run (macros/tags/tag_rows.sql) and
 everything built from it (the long table, bitmaps, the profile, audiences, tag_catalog with
 `stale` = 1 and `values_as_of`) agrees; then the run publishes as usual.
 """
