@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestration.cli import audience, bi, catalog, data, quality, refresh, tags, warehouse
+from orchestration.cli import audience, bi, catalog, console, data, quality, refresh, tags, warehouse
 from orchestration.cli.common import App
 
 app = App(help="Customer tags on ClickHouse: dbt models, refreshed and checked nightly.", no_args_is_help=True)
@@ -17,6 +17,7 @@ app.add_typer(tags.app, name="tag")
 app.add_typer(audience.app, name="audience")
 app.add_typer(bi.app, name="bi")
 app.add_typer(quality.app, name="quality")
+app.add_typer(console.app, name="console")
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,1 @@
+"""The tag console: its HTTP API, its users, and what it reads."""

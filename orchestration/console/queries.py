@@ -1,0 +1,103 @@
+"""What the console and its API read: the published views in `tags` (what BI sees), never a run not yet published,
+plus a customer's facts (orders, spend, contact) from staging and the feature mart. Values travel as query
+parameters, never spliced into SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from orchestration.relations import relation
+
+MAX_PAGE_SIZE = 1000
+CATALOG_COLUMNS = ("tag_key", "tag_name", "category", "method", "value_type", "rule", "params", "owner",
+                   "description", "status", "lane", "member_count", "coverage", "first_built_on", "as_of")
+LIST_FILTERS = ("category", "method", "owner", "status")
+
+
+class NotFound(LookupError):
+    """An unknown tag or customer; the message names it."""
+
+
+@dataclass(frozen=True)
+class Page:
+    total: int
+    page: int
+    page_size: int
+    rows: list[dict]
+
+
+def _dicts(result) -> list[dict]:
+    return [dict(zip(result.column_names, row)) for row in result.result_rows]
+
+
+def tag_list(client, search: str = "", **filters: str) -> list[dict]:
+    """The published catalog, by tag key: every tag whose key, name or description contains `search` (any case),
+    and whose category, method, owner and status equal the filters given."""
+    conditions, parameters = [], {"search": search}
+    if search:
+        conditions.append("(positionCaseInsensitiveUTF8(tag_key, %(search)s) > 0 "
+                          "OR positionCaseInsensitiveUTF8(tag_name, %(search)s) > 0 "
+                          "OR positionCaseInsensitiveUTF8(description, %(search)s) > 0)")
+    for column in LIST_FILTERS:
+        if filters.get(column):
+            conditions.append(f"{column} = %({column})s")
+            parameters[column] = filters[column]
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    return _dicts(client.query(f"SELECT {', '.join(CATALOG_COLUMNS)} FROM {relation('published_tag_catalog')} {where} "
+                               "ORDER BY tag_key", parameters=parameters))
+
+
+def tag(client, tag_key: str) -> dict:
+    """One published tag's catalog row, with its member count per published day (oldest first)."""
+    found = _dicts(client.query(f"SELECT {', '.join(CATALOG_COLUMNS)} FROM {relation('published_tag_catalog')} "
+                                "WHERE tag_key = %(tag)s", parameters={"tag": tag_key}))
+    if not found:
+        raise NotFound(f"no published tag {tag_key!r} (see GET /api/tags)")
+    history = client.query(f"SELECT as_of, count() FROM {relation('tag_history')} WHERE tag_key = %(tag)s "
+                           "GROUP BY as_of ORDER BY as_of", parameters={"tag": tag_key}).result_rows
+    return found[0] | {"history": [{"as_of": day, "member_count": count} for day, count in history]}
+
+
+def members(client, tag_key: str, page: int, page_size: int) -> Page:
+    """A published tag's members by customer id, one page (1-based) of at most MAX_PAGE_SIZE."""
+    tag(client, tag_key)  # an unknown tag is named, not an empty page
+    parameters = {"tag": tag_key}
+    total = int(client.command(f"SELECT count() FROM {relation('customer_tags')} WHERE tag_key = %(tag)s",
+                               parameters=parameters))
+    rows = _dicts(client.query(
+        f"SELECT customer_id, tag_value FROM {relation('customer_tags')} WHERE tag_key = %(tag)s "
+        f"ORDER BY customer_id LIMIT {int(page_size)} OFFSET {(int(page) - 1) * int(page_size)}",
+        parameters=parameters))
+    return Page(total, page, page_size, rows)
+
+
+def customer_tags(client, customer_id: str) -> dict:
+    """A customer's published tags: {customer_id, as_of, tags: [{tag_key, tag_value}]}."""
+    rows = client.query(
+        f"SELECT as_of, tag_key, tag_value FROM {relation('customer_tags')} WHERE customer_id = %(id)s "
+        "ORDER BY tag_key", parameters={"id": customer_id}).result_rows
+    if not rows and not client.command(f"SELECT count() FROM {relation('customer_index')} WHERE customer_id = %(id)s",
+                                       parameters={"id": customer_id}):
+        raise NotFound(f"no customer {customer_id!r} in the published run")
+    return {"customer_id": customer_id, "as_of": rows[0][0] if rows else None,
+            "tags": [{"tag_key": key, "tag_value": value} for _, key, value in rows]}
+
+
+def customer(client, customer_id: str, with_contact: bool, recent_orders: int = 10) -> dict:
+    """A customer's tags, figures (feature mart) and latest orders; e-mail and phone only when with_contact."""
+    found = customer_tags(client, customer_id)
+    parameters = {"id": customer_id}
+    figures = _dicts(client.query(
+        f"SELECT as_of, orders_total, spend_total, last_order_at, member_tier FROM {relation('customer_features')} "
+        "WHERE customer_id = %(id)s", parameters=parameters))
+    orders = _dicts(client.query(
+        f"SELECT order_id, ordered_at, status, amount, channel FROM {relation('stg_orders')} "
+        f"WHERE customer_id = %(id)s ORDER BY ordered_at DESC LIMIT {int(recent_orders)}", parameters=parameters))
+    found |= {"figures": figures[0] if figures else None, "recent_orders": orders}
+    if with_contact:
+        contact = _dicts(client.query(f"SELECT email, phone FROM {relation('stg_customers')} WHERE customer_id = %(id)s",
+                                      parameters=parameters))
+        found["contact"] = contact[0] if contact else {"email": None, "phone": None}
+    return found
+
