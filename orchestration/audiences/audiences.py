@@ -227,6 +227,16 @@ def preview(client, expression: str, rows: list[catalog.CatalogRow], limit: int 
     return list(result.column_names), result.result_rows
 
 
+def overlap_with_live(client, expression: str, rows: list[catalog.CatalogRow]) -> list[tuple[str, int, int]]:
+    """(audience_key, its size, customers it shares with the expression) for each live audience, by priority."""
+    compiled = compile_published(expression, rows)
+    return [tuple(row) for row in client.query(
+        f"SELECT audience.audience_key, audience.member_count, bitmapAndCardinality(audience.members, asked.members) "
+        f"FROM {relation('audience_bitmaps')} AS audience CROSS JOIN ({compiled}) AS asked "
+        f"INNER JOIN {relation('audience_catalog')} AS listed ON listed.audience_key = audience.audience_key "
+        "WHERE listed.status = 'live' ORDER BY listed.priority").result_rows]
+
+
 def live_keys(client) -> list[str]:
     """Live audiences of the current published run, by priority."""
     return [row[0] for row in client.query(f"SELECT audience_key FROM {relation('audience_catalog')} "

@@ -14,14 +14,18 @@ row appended meanwhile broke its accounting.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import getpass
+import io
 import json
+import os
 import uuid
+from pathlib import Path
 
 from clickhouse_connect.driver.external import ExternalData
 
-from orchestration.catalog import catalog
+from orchestration.catalog import catalog, catalog_sync
 
 ACTIONS = ("add", "remove")
 
@@ -72,3 +76,36 @@ def _wanted(customer_ids: list[str]) -> ExternalData:
     """The ids as an external table of one String column, sent in the request body (JSON lines: any id is data)."""
     data = "\n".join(json.dumps({"customer_id": c}, ensure_ascii=False) for c in customer_ids).encode()
     return ExternalData(file_name=WANTED, data=data, fmt="JSONEachRow", structure="customer_id String")
+
+
+def create(tag_key: str, attribute: str, category: str, owner: str, description: str, created_by: str,
+           path: Path = catalog.CATALOG_FILE) -> catalog.CatalogRow:
+    """Append a manual tag to the catalog: tag_name is "<category prefix>-<attribute>" (at most 20 characters),
+    the description is required. The whole catalog is validated with the new row first; the file is replaced
+    only when it is valid, so a refused tag leaves it as it was. The next refresh (or `tags refresh --select KEY`)
+    builds the tag; customers are then given it by hand."""
+    if not description.strip():
+        raise ManualTagError("a description is required: say what the tag means and who picks its customers")
+    prefix = catalog.CATEGORIES.get(category)
+    if prefix is None:
+        raise ManualTagError(f"unknown category {category!r}; one of {', '.join(catalog.CATEGORIES)}")
+    cells = {"tag_key": tag_key.strip(), "tag_name": f"{prefix}-{attribute.strip()}", "category": category,
+             "method": "manual", "value_type": "flag", "rule": "", "params": "", "owner": owner.strip(),
+             "description": " ".join(description.split()), "status": "active", "coverage_min": "0",
+             "coverage_max": "1", "blocking_checks": "coverage", "when_blocked": "hold_tag", "evaluated_at": "day_end",
+             "lane": "nightly", "updated_by": created_by, "updated_at": dt.date.today().isoformat()}
+    line = io.StringIO()
+    csv.writer(line, lineterminator="\n").writerow([cells[c] for c in catalog.COLUMNS])
+    text = path.read_text()
+    candidate = path.with_name(f".{path.name}.new")
+    candidate.write_text(text + ("" if text.endswith("\n") else "\n") + line.getvalue())
+    try:
+        rows = catalog.load(candidate)
+        new_line = max(r.row_number for r in rows)
+        errors = [e for e in catalog_sync.validate_all(rows) if e.row == new_line]
+        if errors:
+            raise ManualTagError("; ".join(f"{e.column}: {e.message}" for e in errors) + "; the catalog was not changed")
+        os.replace(candidate, path)
+    finally:
+        candidate.unlink(missing_ok=True)
+    return next(r for r in catalog.load(path) if r.tag_key == cells["tag_key"])

@@ -104,8 +104,12 @@ def users(client) -> list[tuple[str, str]]:
 
 
 def authenticate(client, token: str) -> User | None:
-    """The user whose token this is, or None: compared by hash, in constant time."""
-    digest = hash_token(token)
+    """The user whose token this is, or None."""
+    return authenticate_digest(client, hash_token(token))
+
+
+def authenticate_digest(client, digest: str) -> User | None:
+    """The user whose token has this SHA-256 (what a console session keeps), or None; compared in constant time."""
     rows = client.query(
         f"SELECT name, argMax(role, changed_at), argMax(token_sha256, changed_at) AS token, argMax(removed, changed_at) "
         f"FROM {TABLE} GROUP BY name HAVING token = %(digest)s", parameters={"digest": digest}).result_rows

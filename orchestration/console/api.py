@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
 
 from orchestration.audiences import audiences
 from orchestration.audiences.audience_expression import ExpressionError
 from orchestration.catalog import catalog, manual_tags
-from orchestration.console import accounts, queries
+from orchestration.console import accounts, pages, queries
 from orchestration.warehouse import db, refresh_lock
 
 # Customer ids and tag keys are short printable text: anything else is refused before the warehouse is asked.
@@ -76,6 +80,22 @@ def create_app(client_factory=_shared_client) -> FastAPI:
                   description="Published customer tags, their members, manual tags and audience sizes.",
                   docs_url=None, redoc_url=None)  # the interactive pages load scripts from a CDN; /openapi.json is the doc
     app.state.client = client_factory
+    # the web pages' session: a signed cookie the browser sends only to this site's own pages and requests
+    app.add_middleware(SessionMiddleware, secret_key=pages.session_secret(), session_cookie="tags_console",
+                       same_site="strict", max_age=12 * 3600)
+    app.include_router(pages.router(client_factory))
+
+    @app.exception_handler(pages.SignIn)
+    def sign_in(_request: Request, exc: pages.SignIn) -> RedirectResponse:
+        return RedirectResponse(f"/login?next={quote(str(exc))}", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        """The API answers JSON; a page answers a page that says the same."""
+        if request.url.path.startswith("/api") or request.url.path == "/openapi.json":
+            return await http_exception_handler(request, exc)
+        return pages.TEMPLATES.TemplateResponse(request, "error.html", {
+            "user": None, "csrf": "", "status": exc.status_code, "detail": exc.detail}, status_code=exc.status_code)
 
     @app.exception_handler(queries.NotFound)
     def not_found(_request: Request, exc: queries.NotFound) -> JSONResponse:

@@ -48,15 +48,32 @@ def tag_list(client, search: str = "", **filters: str) -> list[dict]:
                                "ORDER BY tag_key", parameters=parameters))
 
 
+def coverage_history(client, tag_keys: list[str] | None = None, days: int = 30) -> dict[str, list[dict]]:
+    """Per tag, its members and coverage on each of the last `days` published days, oldest first: the figures its
+    quality checks measured (quality.tag_quality_figures) in the latest published run of each day."""
+    only = "AND figures.tag_key IN %(tags)s" if tag_keys else ""
+    rows = client.query(
+        f"SELECT figures.tag_key, figures.as_of, argMax(figures.members, log.published_at), "
+        f"argMax(figures.coverage, log.published_at) "
+        f"FROM {relation('tag_quality_figures')} AS figures "
+        f"INNER JOIN {relation('publish_log')} AS log ON log.run_id = figures.run_id "
+        f"WHERE log.published_at <= now64(3) AND log.refines_run_id = '' AND figures.as_of > "
+        f"(SELECT max(as_of) FROM {relation('publish_log')}) - {int(days)} {only} "
+        "GROUP BY figures.tag_key, figures.as_of ORDER BY figures.tag_key, figures.as_of",
+        parameters={"tags": tag_keys or []}).result_rows
+    history: dict[str, list[dict]] = {}
+    for key, day, count, coverage in rows:
+        history.setdefault(key, []).append({"as_of": day, "member_count": count, "coverage": coverage})
+    return history
+
+
 def tag(client, tag_key: str) -> dict:
-    """One published tag's catalog row, with its member count per published day (oldest first)."""
+    """One published tag's catalog row, with its member count and coverage per published day (oldest first)."""
     found = _dicts(client.query(f"SELECT {', '.join(CATALOG_COLUMNS)} FROM {relation('published_tag_catalog')} "
                                 "WHERE tag_key = %(tag)s", parameters={"tag": tag_key}))
     if not found:
         raise NotFound(f"no published tag {tag_key!r} (see GET /api/tags)")
-    history = client.query(f"SELECT as_of, count() FROM {relation('tag_history')} WHERE tag_key = %(tag)s "
-                           "GROUP BY as_of ORDER BY as_of", parameters={"tag": tag_key}).result_rows
-    return found[0] | {"history": [{"as_of": day, "member_count": count} for day, count in history]}
+    return found[0] | {"history": coverage_history(client, [tag_key]).get(tag_key, [])}
 
 
 def members(client, tag_key: str, page: int, page_size: int) -> Page:
@@ -101,3 +118,25 @@ def customer(client, customer_id: str, with_contact: bool, recent_orders: int = 
         found["contact"] = contact[0] if contact else {"email": None, "phone": None}
     return found
 
+
+
+def member_details(client, customer_ids: list[str], recent_orders: int = 3) -> dict[str, dict]:
+    """For a page of customers: order count and spend (feature mart), their latest orders and their published tags."""
+    if not customer_ids:
+        return {}
+    parameters = {"ids": customer_ids}
+    details = {c: {"orders_total": None, "spend_total": None, "recent_orders": [], "tags": []} for c in customer_ids}
+    for customer_id, orders, spend in client.query(
+            f"SELECT customer_id, orders_total, spend_total FROM {relation('customer_features')} "
+            "WHERE customer_id IN %(ids)s", parameters=parameters).result_rows:
+        details[customer_id] |= {"orders_total": orders, "spend_total": spend}
+    for customer_id, at, amount, status in client.query(
+            f"SELECT customer_id, ordered_at, amount, status FROM {relation('stg_orders')} "
+            f"WHERE customer_id IN %(ids)s ORDER BY customer_id, ordered_at DESC LIMIT {int(recent_orders)} BY customer_id",
+            parameters=parameters).result_rows:
+        details[customer_id]["recent_orders"].append({"ordered_at": at, "amount": amount, "status": status})
+    for customer_id, key, value in client.query(
+            f"SELECT customer_id, tag_key, tag_value FROM {relation('customer_tags')} WHERE customer_id IN %(ids)s "
+            "ORDER BY customer_id, tag_key", parameters=parameters).result_rows:
+        details[customer_id]["tags"].append({"tag_key": key, "tag_value": value})
+    return details

@@ -1,6 +1,7 @@
-"""The console's HTTP API on a real server: a published demo night, the API served by uvicorn on a free port and
-asked over HTTP, users made as an operator makes them. Every endpoint, the roles, and bad input named with nothing
-written."""
+"""The tag console on a real server: a published demo night, the service served by uvicorn on a free port, users
+made as an operator makes them. The API asked over HTTP (every endpoint, the roles, bad input named with nothing
+written), and the web pages driven in Debian's Chromium (headless, through Playwright): list, search, detail, a
+manual add and an audience preview, with a screenshot of each step kept in test-artifacts/console/."""
 
 from __future__ import annotations
 
@@ -17,15 +18,19 @@ import pytest
 import uvicorn
 
 from orchestration.audiences import audiences
-from orchestration.catalog import catalog
+from orchestration.catalog import catalog, manual_tags
 from orchestration.console import accounts, api
 from orchestration.warehouse import refresh_lock
+from orchestration.settings import PROJECT_DIR
 from tests.conftest import TAGS_COMMAND, free_port, tags_cli
 
 ENDPOINTS = ["/api/me", "/api/tags", "/api/tags/{tag_key}", "/api/tags/{tag_key}/members",
              "/api/tags/{tag_key}/assignments", "/api/customers/{customer_id}/tags", "/api/customers/{customer_id}",
              "/api/audiences/size", "/api/audiences/preview"]
 MANUAL_TAG = "influencer"
+ARTIFACTS = PROJECT_DIR / "test-artifacts" / "console"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
 
 
 def rows(client, sql: str, **parameters) -> list[tuple]:
@@ -141,7 +146,8 @@ def test_tag_detail_counts_its_members_and_lists_its_history(client, viewer, dem
     detail = viewer.get("/api/tags/vip").json()
     members = rows(client, "SELECT count() FROM tags.customer_tags WHERE tag_key = 'vip'")[0][0]
     assert detail["member_count"] == members > 0
-    assert detail["history"][-1] == {"as_of": detail["as_of"], "member_count": members}
+    assert detail["history"][-1] == {"as_of": detail["as_of"], "member_count": members,
+                                     "coverage": pytest.approx(detail["coverage"])}
     assert detail["rule"] and detail["params"]
 
 
@@ -283,3 +289,150 @@ def test_the_serve_command_answers_over_http(tokens):
     finally:
         served.terminate()
         served.wait(30)
+
+
+# --- the web pages, in a real browser ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def signed_in(browser, base_url: str, token: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{base_url}/")
+    assert "/login" in page.url  # no session: sent to sign in first
+    page.fill("input[name=token]", token)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#tag-list")
+    return page
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def list_keys(page) -> list[str]:
+    return [k.strip() for k in page.locator("#tag-list td:nth-child(2)").all_text_contents()]
+
+
+def test_console_pages_list_search_detail_manual_add_and_audience_preview(client, browser, base_url, tokens):
+    page = signed_in(browser, base_url, tokens["editor"])
+    published = sorted(r[0] for r in rows(client, "SELECT tag_key FROM tags.tag_catalog"))
+    assert list_keys(page) == published
+    shot(page, "1-tag-list")
+
+    page.fill("input[name=search]", "vip")
+    page.select_option("select[name=method]", "rule")
+    page.click("text=Filter")
+    page.wait_for_selector("#tag-list")
+    found = list_keys(page)
+    assert found and all("vip" in key for key in found) and len(found) < len(published)
+    shot(page, "2-search")
+
+    page.click("a[href='/tags/vip']")
+    page.wait_for_selector("#members")
+    vips = rows(client, "SELECT customer_id FROM tags.customer_tags WHERE tag_key = 'vip' ORDER BY customer_id")
+    assert f"{len(vips):,}" in page.text_content("#member-count")
+    shown = page.locator("#members tr td:first-child").all_text_contents()
+    assert shown == [r[0] for r in vips[:20]]
+    page.click("#next-page")
+    page.wait_for_selector("#members")
+    assert page.locator("#members tr td:first-child").all_text_contents()[0] == vips[20][0]
+    shot(page, "3-tag-detail")
+
+    customer_id = rows(client, "SELECT max(customer_id) FROM tags.customer_tags WHERE customer_id NOT IN "
+                               "(SELECT customer_id FROM tags.customer_tags WHERE tag_key = %(t)s)", t=MANUAL_TAG)[0][0]
+    page.goto(f"{base_url}/tags/{MANUAL_TAG}")
+    page.fill("#add-form textarea", customer_id)
+    page.click("#add-form button")
+    page.wait_for_selector("#notice")
+    assert page.text_content("#notice") == f"1 customer(s) added to {MANUAL_TAG}"
+    assert rows(client, "SELECT assigned_by FROM raw.manual_tag_assignments WHERE customer_id = %(c)s "
+                        "AND tag_key = %(t)s", c=customer_id, t=MANUAL_TAG) == [("eddie",)]
+    assert customer_id in page.locator("#members").text_content()
+    shot(page, "4-manual-add")
+
+    page.fill("#add-form textarea", "C99999999")
+    page.click("#add-form button")
+    page.wait_for_selector("#error")
+    assert "C99999999" in page.text_content("#error") and "nothing was written" in page.text_content("#error")
+
+    expression = "vip and country in ('DE', 'FR') and not churn_risk"
+    page.goto(f"{base_url}/audience")
+    page.type("#expression", expression, delay=5)  # typed, as a person does: the size follows the text
+    page.wait_for_function("document.querySelector('#size') && document.querySelector('#expression').value.endsWith('churn_risk')")
+    page.wait_for_timeout(600)
+    size = audiences.size(client, expression, catalog.load())
+    assert page.text_content("#size").startswith(f"{size:,} customers")
+    assert page.locator("#preview tr").count() == min(size, 10) + 1
+    live = rows(client, "SELECT count() FROM audiences.audience_catalog WHERE status = 'live'")[0][0]
+    assert page.locator("#overlaps tr").count() == live + 1
+    shot(page, "5-audience-preview")
+
+    page.fill("#expression", "vip and")
+    page.wait_for_selector("#parse-error")
+    assert "the expression ends too early" in page.text_content("#parse-error")
+    shot(page, "6-audience-error")
+    page.close()
+
+
+def test_viewers_see_no_forms_and_forged_posts_are_refused(client, browser, base_url, tokens):
+    page = signed_in(browser, base_url, tokens["viewer"])
+    page.goto(f"{base_url}/tags/{MANUAL_TAG}")
+    assert page.locator("#add-form").count() == 0 and page.locator("#members button").count() == 0
+    before = assignments(client)
+    forged = page.request.post(f"{base_url}/tags/{MANUAL_TAG}/assignments",
+                               form={"action": "add", "customer_ids": "C00000001", "csrf": "forged"})
+    assert forged.status == 403 and "CSRF" in forged.text()
+    page.close()
+    editor = signed_in(browser, base_url, tokens["editor"])
+    forged = editor.request.post(f"{base_url}/tags/{MANUAL_TAG}/assignments",
+                                 form={"action": "add", "customer_ids": "C00000001", "csrf": "forged"})
+    assert forged.status == 403
+    assert assignments(client) == before
+    editor.close()
+
+
+def test_a_revoked_token_ends_the_session_at_once(client, browser, base_url):
+    token = accounts.add(client, "brief", "viewer", "test")
+    page = signed_in(browser, base_url, token)
+    accounts.remove(client, "brief", "test")
+    page.goto(f"{base_url}/tags/vip")
+    assert "/login" in page.url
+    page.close()
+
+
+def test_a_refused_new_tag_leaves_the_catalog_as_it_was(browser, base_url, tokens):
+    before = catalog.CATALOG_FILE.read_bytes()
+    page = signed_in(browser, base_url, tokens["editor"])
+    page.goto(f"{base_url}/new-tag")
+    page.fill("input[name=tag_key]", "event_guest")
+    page.fill("input[name=attribute]", "guest of the summer opening")
+    page.fill("textarea[name=description]", "Guests of the summer store opening.")
+    page.click("#new-tag button")
+    page.wait_for_selector("#error")
+    assert "at most 20" in page.text_content("#error") and "not changed" in page.text_content("#error")
+    assert catalog.CATALOG_FILE.read_bytes() == before
+    shot(page, "7-new-tag-refused")
+    page.close()
+
+
+def test_a_manual_tag_is_created_as_a_valid_catalog_row(tmp_path):
+    path = tmp_path / "tag_catalog.csv"
+    path.write_bytes(catalog.CATALOG_FILE.read_bytes())
+    row = manual_tags.create("event_guest", "event guest", "attribute", "crm-team",
+                             "Guests of the store opening,\n picked by hand.", "eddie", path)
+    assert (row.tag_name, row.method, row.value_type, row.updated_by) == ("attr-event guest", "manual", "flag", "eddie")
+    assert row.description == "Guests of the store opening, picked by hand."
+    with pytest.raises(manual_tags.ManualTagError, match="duplicate tag_key"):
+        manual_tags.create("event_guest", "other", "attribute", "crm-team", "Again.", "eddie", path)
+    with pytest.raises(manual_tags.ManualTagError, match="description is required"):
+        manual_tags.create("event_host", "host", "attribute", "crm-team", "  ", "eddie", path)
+    assert [r.tag_key for r in catalog.load(path)].count("event_guest") == 1
