@@ -102,12 +102,16 @@ def customer_tags(client, customer_id: str) -> dict:
 
 
 def customer(client, customer_id: str, with_contact: bool, recent_orders: int = 10) -> dict:
-    """A customer's tags, figures (feature mart) and latest orders; e-mail and phone only when with_contact."""
+    """A customer's tags, figures (feature mart, loyalty points) and latest orders; e-mail and phone only when
+    with_contact."""
     found = customer_tags(client, customer_id)
     parameters = {"id": customer_id}
     figures = _dicts(client.query(
-        f"SELECT as_of, orders_total, spend_total, last_order_at, member_tier FROM {relation('customer_features')} "
-        "WHERE customer_id = %(id)s", parameters=parameters))
+        f"SELECT features.as_of AS as_of, features.orders_total AS orders_total, features.spend_total AS spend_total, "
+        f"features.last_order_at AS last_order_at, features.member_tier AS member_tier, "
+        f"customers.loyalty_points AS loyalty_points FROM {relation('customer_features')} AS features "
+        f"LEFT JOIN {relation('stg_customers')} AS customers ON customers.customer_id = features.customer_id "
+        "WHERE features.customer_id = %(id)s", parameters=parameters))
     orders = _dicts(client.query(
         f"SELECT order_id, ordered_at, status, amount, channel FROM {relation('stg_orders')} "
         f"WHERE customer_id = %(id)s ORDER BY ordered_at DESC LIMIT {int(recent_orders)}", parameters=parameters))
@@ -121,11 +125,17 @@ def customer(client, customer_id: str, with_contact: bool, recent_orders: int = 
 
 
 def member_details(client, customer_ids: list[str], recent_orders: int = 3) -> dict[str, dict]:
-    """For a page of customers: order count and spend (feature mart), their latest orders and their published tags."""
+    """For a page of customers: order count and spend (feature mart), loyalty points, their latest orders and their
+    published tags."""
     if not customer_ids:
         return {}
     parameters = {"ids": customer_ids}
-    details = {c: {"orders_total": None, "spend_total": None, "recent_orders": [], "tags": []} for c in customer_ids}
+    details = {c: {"orders_total": None, "spend_total": None, "loyalty_points": None, "recent_orders": [], "tags": []}
+               for c in customer_ids}
+    for customer_id, points in client.query(
+            f"SELECT customer_id, loyalty_points FROM {relation('stg_customers')} WHERE customer_id IN %(ids)s",
+            parameters=parameters).result_rows:
+        details[customer_id]["loyalty_points"] = points
     for customer_id, orders, spend in client.query(
             f"SELECT customer_id, orders_total, spend_total FROM {relation('customer_features')} "
             "WHERE customer_id IN %(ids)s", parameters=parameters).result_rows:

@@ -22,7 +22,7 @@ from orchestration.dagster.translator import TagTranslator
 from orchestration.publishing import holds, publish
 from orchestration.quality import hygiene, quality, report
 from orchestration.relations import relation
-from orchestration.warehouse import incremental
+from orchestration.warehouse import contract, incremental
 
 FULL_REFRESH_TAG = "full_refresh"  # "true": rebuild staging and features from scratch (`tags refresh --full`)
 MAKE_CURRENT_TAG = "make_current"  # "true": a backfill (an as_of before the current one) replaces what BI reads
@@ -63,6 +63,8 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     check_catalog()
     publish.retention_days()  # a bad TAG_HISTORY_RETENTION_DAYS stops the run before anything is built
     client = warehouse.client(context)
+    if added := contract.add_optional_columns(client):  # raw made under an older contract
+        context.log.info(f"raw tables given the contract's new optional columns: {', '.join(added)}")
     args = ["build"]
     if _op_context(context).run.tags.get(FULL_REFRESH_TAG) == "true":
         args.append("--full-refresh")

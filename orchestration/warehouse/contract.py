@@ -88,6 +88,28 @@ def create_raw_tables(client) -> None:
     for table in raw_tables().values():
         client.command(table.ddl())
     client.command(LOAD_LOG_DDL)
+    add_optional_columns(client)
+
+
+def add_optional_columns(client) -> list[str]:
+    """Give raw tables made under an older contract the optional (Nullable) columns it gained since, in the
+    contract's place, so their rows read NULL there; returns "table.column" of each one added. A required column
+    is never added: rows without it would not be what the contract promises."""
+    existing: dict[str, set[str]] = {}
+    for table, column in client.query("SELECT table, name FROM system.columns WHERE database = %(db)s",
+                                      parameters={"db": RAW_DATABASE}).result_rows:
+        existing.setdefault(table, set()).add(column)
+    added = []
+    for table in raw_tables().values():
+        have = existing.get(table.name)
+        if not have:
+            continue  # not created yet: create_raw_tables makes it whole
+        for before, column in zip(table.columns, table.columns[1:]):
+            if column.name not in have and column.optional:
+                client.command(f"ALTER TABLE {RAW_DATABASE}.{table.name} ADD COLUMN IF NOT EXISTS `{column.name}` "
+                               f"{column.type} AFTER `{before.name}`")
+                added.append(f"{table.name}.{column.name}")
+    return added
 
 
 def unfinished_loads(client) -> list[tuple[str, object]]:

@@ -174,7 +174,7 @@ class DemoSql:
         )
         return f"""
         INSERT INTO raw.customers (customer_id, signup_at, country, city, source_channel, member_tier,
-                                   birth_year, segment, email, phone, _load_id, _loaded_at)
+                                   birth_year, segment, email, phone, loyalty_points, _load_id, _loaded_at)
         SELECT
             customer_id, signup_at, {country} AS country,
             multiIf({city_branches}, 'Unknown'),
@@ -184,6 +184,8 @@ class DemoSql:
             {self.pick('segment', SEGMENTS, 'n')},
             if({self.u('email_known', 'n')} < 0.05, NULL, concat(lower(customer_id), '@example.com')),
             if({self.u('phone_known', 'n')} < 0.2, NULL, concat('+4915', leftPad(toString(n), 9, '0'))),
+            -- a fifth of the customers never joined the loyalty programme
+            if({self.u('points_known', 'n')} < 0.2, NULL, toUInt32(floor(pow({self.u('points', 'n')}, 2) * 20000))),
             '{self.load_id}', {self.loaded_at}
         FROM {self.customers_base(lo, count)}"""
 

@@ -16,7 +16,7 @@ def days_ago(days: int, hour: int = 12) -> dt.datetime:
 
 
 def customer(customer_id, country="DE", source="instagram_ad", tier="none", birth_year=1990, segment="consumer"):
-    return [customer_id, dt.datetime(2024, 1, 1), country, "Berlin", source, tier, birth_year, segment, None, None]
+    return [customer_id, dt.datetime(2024, 1, 1), country, "Berlin", source, tier, birth_year, segment, None, None, None]
 
 
 def order(order_id, customer_id, at, status="completed", amount="100.00"):
