@@ -203,6 +203,8 @@ def test_viewers_never_see_contact_data_and_editors_do(client, viewer, editor):
     assert email not in seen.text and "@" not in seen.text
     assert seen.json()["recent_orders"] and seen.json()["figures"]["orders_total"] >= len(seen.json()["recent_orders"])
     assert editor.get(f"/api/customers/{customer_id}").json()["contact"]["email"] == email
+    points = rows(client, "SELECT loyalty_points FROM staging.stg_customers WHERE customer_id = %(c)s", c=customer_id)
+    assert seen.json()["figures"]["loyalty_points"] == points[0][0]
 
 
 def test_manual_assignments_record_the_user_and_show_at_once(client, viewer, editor):
@@ -342,6 +344,10 @@ def test_console_pages_list_search_detail_manual_add_and_audience_preview(client
     assert f"{len(vips):,}" in page.text_content("#member-count")
     shown = page.locator("#members tr td:first-child").all_text_contents()
     assert shown == [r[0] for r in vips[:20]]
+    points = dict(rows(client, "SELECT customer_id, loyalty_points FROM staging.stg_customers WHERE customer_id IN "
+                               "%(ids)s", ids=shown))
+    assert page.locator("#members tr td:nth-child(4)").all_text_contents() == [
+        f"{points[c]:,}" if points[c] is not None else "" for c in shown]  # the points column
     page.click("#next-page")
     page.wait_for_selector("#members")
     assert page.locator("#members tr td:first-child").all_text_contents()[0] == vips[20][0]

@@ -116,3 +116,23 @@ def test_the_lock_is_released_when_the_server_dies(tmp_path):
         time.sleep(0.1)
     with open(tmp_path / "warehouse.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # would raise if still held
+
+
+def test_raw_tables_of_an_older_contract_gain_its_new_optional_columns(server):
+    from orchestration.warehouse import contract, db
+
+    client = db.client()
+    client.command("CREATE DATABASE IF NOT EXISTS raw")
+    client.command("DROP TABLE IF EXISTS raw.customers")
+    old = [c for c in contract.raw_tables()["customers"].columns if c.name != "loyalty_points"]  # before the console
+    client.command("CREATE TABLE raw.customers (" + ", ".join(f"`{c.name}` {c.type}" for c in old)
+                   + ") ENGINE = MergeTree ORDER BY customer_id")
+    client.command("INSERT INTO raw.customers (customer_id, signup_at, country, city, source_channel, member_tier, "
+                   "segment, _load_id, _loaded_at) VALUES ('C1', '2024-01-01 00:00:00', 'DE', 'Berlin', 'organic', "
+                   "'none', 'consumer', 'old', now64(3))")
+    contract.create_raw_tables(client)
+    columns = [r[0] for r in client.query("SELECT name FROM system.columns WHERE database = 'raw' "
+                                          "AND table = 'customers' ORDER BY position").result_rows]
+    assert columns == [c.name for c in contract.raw_tables()["customers"].columns]  # in the contract's place
+    assert client.query("SELECT customer_id, loyalty_points FROM raw.customers").result_rows == [("C1", None)]
+    assert contract.add_optional_columns(client) == []  # once
