@@ -10,7 +10,8 @@ One run, on a warehouse of its own (temporary directory, free ports), in this or
      alternating, ROUNDS[scale] times each; both must give the same members per tag;
   5. one more day of orders and events (`tags demo --next-day`) and the incremental nightly run;
   6. the intraday lane: a micro-batch of payments loaded and one run of the lane (bench/intraday.py);
-  7. audience size latency (bench/audience_size.py) and one new catalog row to a queryable tag
+  7. audience size latency (bench/audience_size.py), a customer's tags through the console API
+     (bench/console_api.py) and one new catalog row to a queryable tag
      (bench/new_tag.py).
 It prints each figure as it comes and keeps them in bench/results/<scale>.json after every step (a failure late
 in a long run keeps what came before it); then it writes BENCHMARKS.md and bench/benchmarks.html (plotly) from
@@ -73,6 +74,7 @@ class Results:
     audience: dict = field(default_factory=dict)
     intraday: dict = field(default_factory=dict)  # bench/intraday.py: a payment batch and one run of the lane
     commands: dict = field(default_factory=dict)  # `tags --help` and `tags audience size` as commands, wall seconds
+    console_api: dict = field(default_factory=dict)  # bench/console_api.py: a customer's tags over HTTP, ms
     new_tag_s: float = 0.0
     new_tag_members: int = 0
     new_tag_error: str = ""
@@ -237,7 +239,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-") as directory:
         os.environ.update({"WAREHOUSE_DIR": str(Path(directory) / "warehouse"),
                            "WAREHOUSE_HTTP_PORT": str(free_port()), "WAREHOUSE_TCP_PORT": str(free_port())})
-        from bench import audience_size, intraday, new_tag
+        from bench import audience_size, console_api, intraday, new_tag
         from orchestration.catalog import catalog
         from orchestration.warehouse import contract, db
 
@@ -292,6 +294,11 @@ def main() -> None:
             results.commands = audience_size.command_times(audience_size.EXPRESSIONS["3 tags"][0])
             print(f"  as commands: `tags --help` {results.commands['help_s']:.2f} s, `tags audience size` "
                   f"{results.commands['audience_size_s']:.2f} s (median of 5, new process each)")
+            results.save()
+
+            step(f"a customer's tags through the console API, {console_api.REQUESTS} requests")
+            results.console_api = console_api.measure(client)
+            print(f"  p50 {results.console_api['p50_ms']:.1f} ms, p99 {results.console_api['p99_ms']:.1f} ms")
             results.save()
 
             step("one new catalog row to a queryable tag")
