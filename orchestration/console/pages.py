@@ -61,6 +61,12 @@ def sparkline(values: list[float], width: int = 120, height: int = 24) -> str:
             f'points="{points}"/></svg>')
 
 
+def local_path(target: str) -> str:
+    """Where to go after signing in: a path of this site only (not //host or /\\host, which browsers take for
+    another site), else the tag list."""
+    return target if target.startswith("/") and target[1:2] not in ("/", "\\") else "/"
+
+
 class SignIn(Exception):
     """No valid session: the page sends the person to sign in."""
 
@@ -101,7 +107,7 @@ def router(client_factory) -> APIRouter:
             return RedirectResponse(f"/login?error=unknown+or+revoked+token&next={quote(next)}", status_code=303)
         request.session.clear()
         request.session["token_sha256"] = accounts.hash_token(token.strip())
-        return RedirectResponse(next if next.startswith("/") and not next.startswith("//") else "/", status_code=303)
+        return RedirectResponse(local_path(next), status_code=303)
 
     @pages.post("/logout")
     def logout(request: Request, csrf: str = Form(...)):

@@ -442,3 +442,17 @@ def test_a_manual_tag_is_created_as_a_valid_catalog_row(tmp_path):
     with pytest.raises(manual_tags.ManualTagError, match="description is required"):
         manual_tags.create("event_host", "host", "attribute", "crm-team", "  ", "eddie", path)
     assert [r.tag_key for r in catalog.load(path)].count("event_guest") == 1
+
+
+@pytest.mark.parametrize("target, landed", [("/tags/vip?page=2", "/tags/vip?page=2"), ("//evil.example", "/"),
+                                            ("/\\evil.example", "/"), ("https://evil.example/", "/")])
+def test_signing_in_goes_back_only_to_a_page_of_the_console(base_url, tokens, target, landed):
+    import re
+
+    with httpx.Client(base_url=base_url) as anonymous:
+        form = anonymous.get("/login").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+        wrong = anonymous.post("/login", data={"token": "not-a-token", "next": "/", "csrf": csrf})
+        assert wrong.status_code == 303 and wrong.headers["location"].startswith("/login?error=")
+        answer = anonymous.post("/login", data={"token": tokens["viewer"], "next": target, "csrf": csrf})
+        assert answer.status_code == 303 and answer.headers["location"] == landed
