@@ -20,6 +20,7 @@ import getpass
 import io
 import json
 import os
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -97,8 +98,12 @@ def create(tag_key: str, attribute: str, category: str, owner: str, description:
     line = io.StringIO()
     csv.writer(line, lineterminator="\n").writerow([cells[c] for c in catalog.COLUMNS])
     text = path.read_text()
-    candidate = path.with_name(f".{path.name}.new")
-    candidate.write_text(text + ("" if text.endswith("\n") else "\n") + line.getvalue())
+    # beside the catalog (the rename stays on one file system), a name of its own, on disk before it replaces the file
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as staged:
+        staged.write(text + ("" if text.endswith("\n") else "\n") + line.getvalue())
+        staged.flush()
+        os.fsync(staged.fileno())
+    candidate = Path(staged.name)
     try:
         rows = catalog.load(candidate)
         new_line = max(r.row_number for r in rows)

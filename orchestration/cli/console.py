@@ -29,7 +29,9 @@ def console_serve(
 
     from orchestration.console import api
 
-    db.client()  # an unreachable warehouse is named now, not at the first request
+    from orchestration.console import accounts
+
+    accounts.ensure_table(db.client())  # an unreachable warehouse is named now; no users yet answers 401, not 500
     console.print(f"tag console API on http://{host}:{port}/api, OpenAPI at http://{host}:{port}/openapi.json "
                   "(Ctrl-C stops it)")
     uvicorn.run(api.create_app(), host=host, port=port, log_level="warning")

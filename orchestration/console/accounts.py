@@ -9,7 +9,8 @@ do what stays.
 Roles, each with what the one below may do:
 - viewer: reads tags, members, a customer's tags and audience sizes; never a customer's contact data;
 - editor: also adds and removes manual tags, and sees contact data;
-- admin: also manages users (API and command line alike name the acting user in every row they write).
+- admin: what an editor may do (users are managed on the command line, by whoever runs it; every row
+  written names who wrote it).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ nothing is written unless everything asked was valid.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Annotated, Literal
 from urllib.parse import quote
@@ -31,6 +32,7 @@ from orchestration.warehouse import db, refresh_lock
 CUSTOMER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,63}$")
 TAG_KEY = r"^[a-z][a-z0-9_]{0,63}$"
 MAX_ASSIGNED = 25_000
+SECURE_COOKIE_VARIABLE = "TAGS_CONSOLE_SECURE_COOKIE"  # 1: the session cookie is sent over HTTPS only
 
 TagKey = Annotated[str, Path(pattern=TAG_KEY, description="A tag key of the catalog, e.g. vip.")]
 CustomerId = Annotated[str, Path(pattern=CUSTOMER_ID.pattern, description="A customer id, e.g. C00000042.")]
@@ -82,7 +84,8 @@ def create_app(client_factory=_shared_client) -> FastAPI:
     app.state.client = client_factory
     # the web pages' session: a signed cookie the browser sends only to this site's own pages and requests
     app.add_middleware(SessionMiddleware, secret_key=pages.session_secret(), session_cookie="tags_console",
-                       same_site="strict", max_age=12 * 3600)
+                       same_site="strict", max_age=12 * 3600,
+                       https_only=os.environ.get(SECURE_COOKIE_VARIABLE) == "1")  # behind TLS: set it to 1
     app.include_router(pages.router(client_factory))
 
     @app.exception_handler(pages.SignIn)
@@ -137,7 +140,7 @@ def create_app(client_factory=_shared_client) -> FastAPI:
         client = app.state.client()
         try:
             # a refresh counts raw rows at its start and end: an append between would break its accounting
-            with refresh_lock.held(f"console {user.name}: {body.action} {tag_key}"):
+            with pages.WRITES, refresh_lock.held(f"console {user.name}: {body.action} {tag_key}"):
                 written = manual_tags.assign(client, catalog.load(), body.action, tag_key, body.customer_ids,
                                              assigned_by=user.name)
         except refresh_lock.RefreshRunning as exc:

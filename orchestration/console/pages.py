@@ -13,6 +13,7 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from urllib.parse import quote
 
@@ -32,6 +33,10 @@ PAGE_SIZE = 20
 BUILD_LOGS = settings.PROJECT_DIR / "logs" / "console"
 SECRET_FILE = settings.PROJECT_DIR / ".console-secret"
 SECRET_VARIABLE = "TAGS_CONSOLE_SECRET"
+MIN_SECRET_LENGTH = 32
+# The service answers on worker threads; its writes (manual assignments, new catalog rows) go one at a time, so two
+# requests never share the process's hold on the refresh lock nor write the catalog file together.
+WRITES = threading.Lock()
 # One colour per category: a tag's chip in every list, so a glance tells value tags from service tags.
 COLOURS = {"value": "#b8860b", "lifecycle": "#2e7d32", "interest": "#6a1b9a", "engagement": "#0277bd",
            "transaction": "#ef6c00", "service": "#c62828", "source": "#546e7a", "attribute": "#00897b",
@@ -39,13 +44,23 @@ COLOURS = {"value": "#b8860b", "lifecycle": "#2e7d32", "interest": "#6a1b9a", "e
 
 
 def session_secret() -> str:
-    """The key that signs session cookies: TAGS_CONSOLE_SECRET, else one generated once into .console-secret."""
-    if os.environ.get(SECRET_VARIABLE):
-        return os.environ[SECRET_VARIABLE]
-    if not SECRET_FILE.exists():
-        SECRET_FILE.touch(mode=0o600)
-        SECRET_FILE.write_text(secrets.token_urlsafe(48))
-    return SECRET_FILE.read_text().strip()
+    """The key that signs session cookies: TAGS_CONSOLE_SECRET, else one generated once into .console-secret (created
+    whole or not at all). A key shorter than MIN_SECRET_LENGTH is refused: a session holds a token's hash, and only
+    the key keeps anyone from signing one."""
+    secret = os.environ.get(SECRET_VARIABLE, "")
+    if not secret:
+        if not SECRET_FILE.exists():
+            staged = SECRET_FILE.with_name(f".console-secret.{os.getpid()}")
+            with open(os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+                out.write(secrets.token_urlsafe(48))
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(staged, SECRET_FILE)
+        secret = SECRET_FILE.read_text().strip()
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ValueError(f"the console's session key ({SECRET_VARIABLE} or {SECRET_FILE}) has {len(secret)} "
+                         f"characters; it needs at least {MIN_SECRET_LENGTH} (delete the file to have one generated)")
+    return secret
 
 
 def sparkline(values: list[float], width: int = 120, height: int = 24) -> str:
@@ -153,7 +168,7 @@ def router(client_factory) -> APIRouter:
             raise HTTPException(403, f"user {user.name!r} is a {user.role}; adding and removing needs the editor role")
         ids = customer_ids.replace(",", " ").split()
         try:
-            with refresh_lock.held(f"console {user.name}: {action} {tag_key}"):
+            with WRITES, refresh_lock.held(f"console {user.name}: {action} {tag_key}"):
                 written = manual_tags.assign(client_factory(), catalog.load(), action, tag_key, ids,
                                              assigned_by=user.name)
         except (manual_tags.ManualTagError, refresh_lock.RefreshRunning) as exc:
@@ -165,6 +180,8 @@ def router(client_factory) -> APIRouter:
     @pages.get("/new-tag", response_class=HTMLResponse)
     def new_tag_form(request: Request, error: str = ""):
         user = user_of(request)
+        if not user.can("editor"):
+            raise HTTPException(403, f"user {user.name!r} is a {user.role}; creating a tag needs the editor role")
         return render(request, "new_tag.html", user, categories=list(catalog.CATEGORIES), prefixes=catalog.CATEGORIES,
                       error=error, max_name=catalog.MAX_TAG_NAME_LENGTH)
 
@@ -176,7 +193,8 @@ def router(client_factory) -> APIRouter:
         if not user.can("editor"):
             raise HTTPException(403, f"user {user.name!r} is a {user.role}; creating a tag needs the editor role")
         try:
-            row = manual_tags.create(tag_key, attribute, category, owner, description, user.name)
+            with WRITES:
+                row = manual_tags.create(tag_key, attribute, category, owner, description, user.name)
         except manual_tags.ManualTagError as exc:
             return RedirectResponse(f"/new-tag?error={quote(str(exc))}", status_code=303)
         _start_build(row.tag_key)

@@ -1,5 +1,6 @@
-"""What the console and its API read: the published views in `tags` (what BI sees), never a run not yet published,
-plus a customer's facts (orders, spend, contact) from staging and the feature mart. Values travel as query
+"""What the console and its API read: the tags from the published views in `tags` (what BI sees), never a run not
+yet published; a customer's facts beside them (orders, spend, loyalty points, contact) from staging and the feature
+mart as last built, which a run not yet published (or held back) may have rebuilt already. Values travel as query
 parameters, never spliced into SQL.
 """
 

@@ -3,7 +3,7 @@
     cluster it is sharded by customer (macros/cluster/cluster.sql). An intraday or new_tags run stores its
     lane's tags alone (macros/tags/lane.sql). -#}
 {{ config(order_by='(as_of, run_id, tag_key, tag_value, customer_id)', partition_by='as_of',
-          pre_hook="{{ customer_lookup_index() }}", **sharded_by_customer()) }}
+          post_hook="{{ customer_lookup_index() }}", **sharded_by_customer()) }}
 
 select {{ run_id() }} as run_id, as_of, tag_key, tag_value, customer_id
 -- depends_on: {{ ref('all_tags') }}, {{ ref('intraday_tags') }}
