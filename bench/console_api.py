@@ -9,7 +9,6 @@ benchmark, not a test: nothing is asserted but the answers' status.
 from __future__ import annotations
 
 import random
-import socket
 import statistics
 import threading
 import time
@@ -18,22 +17,17 @@ import uuid
 REQUESTS = 300
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def measure(client, requests: int = REQUESTS, seed: int = 42) -> dict[str, float]:
     import httpx
     import uvicorn
 
+    from bench.demo_generation import free_port
     from orchestration.console import accounts, api
 
     customers = [r[0] for r in client.query("SELECT customer_id FROM tags.customer_index").result_rows]
     asked = random.Random(seed).choices(customers, k=requests + 20)
     token = accounts.add(client, f"bench-{uuid.uuid4().hex[:8]}", "viewer", "bench")
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(api.create_app(lambda: client), host="127.0.0.1", port=port,
                                           log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

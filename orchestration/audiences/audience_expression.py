@@ -64,6 +64,10 @@ class ExpressionError(ValueError):
         caret = " " * (column - 1) + "^" * max(width, 1)
         super().__init__(f"column {column}: {message}\n  {lines[0]}\n  {caret}")
 
+    def as_dict(self) -> dict:
+        """What a caller outside Python is shown: the message, its column and the text with the caret."""
+        return {"message": self.message, "column": self.column, "text": str(self)}
+
 
 # --- the syntax tree ---------------------------------------------------------------------------
 

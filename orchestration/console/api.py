@@ -104,6 +104,10 @@ def create_app(client_factory=_shared_client) -> FastAPI:
     def not_found(_request: Request, exc: queries.NotFound) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
+    @app.exception_handler(ExpressionError)
+    def bad_expression(_request: Request, exc: ExpressionError) -> JSONResponse:
+        return JSONResponse({"detail": exc.as_dict()}, status_code=422)
+
     @app.exception_handler(db.WarehouseUnreachable)
     def unreachable(_request: Request, exc: db.WarehouseUnreachable) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=503)
@@ -137,12 +141,8 @@ def create_app(client_factory=_shared_client) -> FastAPI:
         if malformed:
             raise HTTPException(422, f"malformed customer id(s): {', '.join(map(repr, malformed[:10]))}; "
                                      "nothing was written")
-        client = app.state.client()
         try:
-            # a refresh counts raw rows at its start and end: an append between would break its accounting
-            with pages.WRITES, refresh_lock.held(f"console {user.name}: {body.action} {tag_key}"):
-                written = manual_tags.assign(client, catalog.load(), body.action, tag_key, body.customer_ids,
-                                             assigned_by=user.name)
+            written = pages.assign_by_hand(app.state.client(), user, body.action, tag_key, body.customer_ids)
         except refresh_lock.RefreshRunning as exc:
             raise HTTPException(409, str(exc)) from None
         except manual_tags.ManualTagError as exc:
@@ -161,11 +161,7 @@ def create_app(client_factory=_shared_client) -> FastAPI:
     @app.get("/api/audiences/size", summary="How many customers match an expression, and their share")
     def audience_size(user: Viewer, expression: Expression) -> dict:
         client = app.state.client()
-        rows = catalog.load()
-        try:
-            size = audiences.size(client, expression, rows)
-        except ExpressionError as exc:
-            raise HTTPException(422, {"message": exc.message, "column": exc.column, "text": str(exc)}) from None
+        size = audiences.size(client, expression, catalog.load())
         customers = audiences.customer_count(client)
         return {"expression": expression, "size": size, "customers": customers,
                 "share": size / customers if customers else 0.0}
@@ -173,10 +169,7 @@ def create_app(client_factory=_shared_client) -> FastAPI:
     @app.get("/api/audiences/preview", summary="The first matching customers with the tags the expression uses")
     def audience_preview(user: Viewer, expression: Expression,
                          limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE_SIZE)] = 20) -> dict:
-        try:
-            columns, rows = audiences.preview(app.state.client(), expression, catalog.load(), limit)
-        except ExpressionError as exc:
-            raise HTTPException(422, {"message": exc.message, "column": exc.column, "text": str(exc)}) from None
+        columns, rows = audiences.preview(app.state.client(), expression, catalog.load(), limit)
         return {"expression": expression, "customers": [dict(zip(columns, row)) for row in rows]}
 
     return app

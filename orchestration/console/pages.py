@@ -76,6 +76,14 @@ def sparkline(values: list[float], width: int = 120, height: int = 24) -> str:
             f'points="{points}"/></svg>')
 
 
+def assign_by_hand(client, user: accounts.User, action: str, tag_key: str, customer_ids: list[str]) -> int:
+    """A manual tag added or removed by a console user (pages and API alike): one write at a time, under the
+    warehouse's refresh lock (a refresh counts raw rows at its start and end: an append between would break its
+    accounting), recorded under the user's name."""
+    with WRITES, refresh_lock.held(f"console {user.name}: {action} {tag_key}"):
+        return manual_tags.assign(client, catalog.load(), action, tag_key, customer_ids, assigned_by=user.name)
+
+
 def local_path(target: str) -> str:
     """Where to go after signing in: a path of this site only (not //host or /\\host, which browsers take for
     another site), else the tag list."""
@@ -168,9 +176,7 @@ def router(client_factory) -> APIRouter:
             raise HTTPException(403, f"user {user.name!r} is a {user.role}; adding and removing needs the editor role")
         ids = customer_ids.replace(",", " ").split()
         try:
-            with WRITES, refresh_lock.held(f"console {user.name}: {action} {tag_key}"):
-                written = manual_tags.assign(client_factory(), catalog.load(), action, tag_key, ids,
-                                             assigned_by=user.name)
+            written = assign_by_hand(client_factory(), user, action, tag_key, ids)
         except (manual_tags.ManualTagError, refresh_lock.RefreshRunning) as exc:
             return RedirectResponse(f"/tags/{quote(tag_key)}?error={quote(str(exc))}", status_code=303)
         done = "added to" if action == "add" else "removed from"
@@ -216,7 +222,7 @@ def router(client_factory) -> APIRouter:
             overlaps = audiences.overlap_with_live(client, expression, rows)
             preview = audiences.preview(client, expression, rows, 10)
         except ExpressionError as exc:
-            return JSONResponse({"error": {"message": exc.message, "column": exc.column, "text": str(exc)}})
+            return JSONResponse({"error": exc.as_dict()})
         customers = audiences.customer_count(client)
         return JSONResponse({"size": size, "customers": customers, "share": size / customers if customers else 0.0,
                              "overlaps": [{"audience_key": k, "audience_size": n, "shared": s} for k, n, s in overlaps],
