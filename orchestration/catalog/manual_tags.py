@@ -113,4 +113,4 @@ def create(tag_key: str, attribute: str, category: str, owner: str, description:
         os.replace(candidate, path)
     finally:
         candidate.unlink(missing_ok=True)
-    return next(r for r in catalog.load(path) if r.tag_key == cells["tag_key"])
+    return next(r for r in rows if r.row_number == new_line)  # the file now holds what was checked

@@ -68,18 +68,23 @@ def coverage_history(client, tag_keys: list[str] | None = None, days: int = 30) 
     return history
 
 
-def tag(client, tag_key: str) -> dict:
-    """One published tag's catalog row, with its member count and coverage per published day (oldest first)."""
+def _catalog_row(client, tag_key: str) -> dict:
+    """One published tag's catalog row, or NotFound naming it."""
     found = _dicts(client.query(f"SELECT {', '.join(CATALOG_COLUMNS)} FROM {relation('published_tag_catalog')} "
                                 "WHERE tag_key = %(tag)s", parameters={"tag": tag_key}))
     if not found:
         raise NotFound(f"no published tag {tag_key!r} (see GET /api/tags)")
-    return found[0] | {"history": coverage_history(client, [tag_key]).get(tag_key, [])}
+    return found[0]
+
+
+def tag(client, tag_key: str) -> dict:
+    """One published tag's catalog row, with its member count and coverage per published day (oldest first)."""
+    return _catalog_row(client, tag_key) | {"history": coverage_history(client, [tag_key]).get(tag_key, [])}
 
 
 def members(client, tag_key: str, page: int, page_size: int) -> Page:
     """A published tag's members by customer id, one page (1-based) of at most MAX_PAGE_SIZE."""
-    tag(client, tag_key)  # an unknown tag is named, not an empty page
+    _catalog_row(client, tag_key)  # an unknown tag is named, not an empty page
     parameters = {"tag": tag_key}
     total = int(client.command(f"SELECT count() FROM {relation('customer_tags')} WHERE tag_key = %(tag)s",
                                parameters=parameters))
