@@ -16,10 +16,12 @@ recomputed as (
     select customer_id, tag_key, tag_value from {{ ref('accuracy_sample_tags') }}
 ),
 
-{#- one pass: per customer and tag, the value each side has ('' = untagged) -#}
+{#- one pass: per customer and tag, the value each side has ('' = untagged; a labels tag's values sorted and
+    joined by ', ') -#}
 paired as (
-    select customer_id, tag_key, anyIf(tag_value, side = 'built') as built_value,
-           anyIf(tag_value, side = 'recomputed') as recomputed_value
+    select customer_id, tag_key,
+           arrayStringConcat(arraySort(groupArrayIf(tag_value, side = 'built')), ', ') as built_value,
+           arrayStringConcat(arraySort(groupArrayIf(tag_value, side = 'recomputed')), ', ') as recomputed_value
     from (
         select *, 'built' as side from built
         union all

@@ -24,8 +24,14 @@ drift as (
     group by tag_key
 ),
 
+{#- a labels tag has a change row per value: its customers are counted once each #}
 changes as (
-    select tag_key, count() as changed, countIf(change = 'removed') as removed
+    select tag_key,
+           if(tag_key in {{ labels_tag_keys() }}, uniqExactIf(customer_id, tag_key in {{ labels_tag_keys() }}), count())
+               as changed,
+           if(tag_key in {{ labels_tag_keys() }},
+              uniqExactIf(customer_id, tag_key in {{ labels_tag_keys() }} and change = 'removed'),
+              countIf(change = 'removed')) as removed
     from {{ ref('tag_change_log') }}
     where run_id = {{ run_id() }}
     group by tag_key

@@ -26,6 +26,17 @@ per_tag as (
     group by tag_key
 ),
 
+{#- a labels tag's customers may hold several values, so its untagged share is all customers but its members
+    (counted once each), not but the sum of its value counts; its shares add up to more than 1 -#}
+labelled as (
+    select tag_key, uniqExactIf(customer_id, run_id = {{ run_id() }}) as current_members,
+           uniqExactIf(customer_id, run_id != {{ run_id() }}) as previous_members
+    from {{ ref('tag_snapshots') }}
+    where tag_key in {{ labels_tag_keys() }}
+      and (run_id = {{ run_id() }} or ((as_of, run_id) global in {{ previous_published_run() }} and {{ in_lane('tag_key') }}))
+    group by tag_key
+),
+
 totals as (
     select
         (select any(customer_count) from {{ ref('tag_catalog_snapshots') }} where run_id = {{ run_id() }}) as current_customers,
@@ -46,17 +57,24 @@ tags as (
            arrayDistinct(arrayReduce('quantilesExact(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)', previous_values)),
            cast([] as Array(Float64))) as edges,
         arrayConcat(per_tag.items, [
-            (1, '', toUInt64(greatest(0, toInt64(totals.current_customers)
-                                         - toInt64(arraySum(arrayMap(item -> item.1 * item.3, per_tag.items)))))),
-            (0, '', toUInt64(greatest(0, toInt64(totals.previous_customers)
-                                         - toInt64(arraySum(arrayMap(item -> (not item.1) * item.3, per_tag.items))))))
+            (1, '', toUInt64(greatest(0, toInt64(totals.current_customers) - toInt64(if(labelled.tag_key != '',
+                labelled.current_members, arraySum(arrayMap(item -> item.1 * item.3, per_tag.items))))))),
+            (0, '', toUInt64(greatest(0, toInt64(totals.previous_customers) - toInt64(if(labelled.tag_key != '',
+                labelled.previous_members, arraySum(arrayMap(item -> (not item.1) * item.3, per_tag.items)))))))
         ]) as all_items,
         totals.current_customers as current_customers,
         totals.previous_customers as previous_customers,
-        totals.has_previous as has_previous
+        {#- values of another type (a value_type changed, e.g. label to labels) are not a distribution to compare
+            with: the tag's first run of its new type has no previous share, like a first run -#}
+        totals.has_previous and previous_catalog.value_type = catalog.value_type as has_previous
     from {{ ref('tag_catalog_snapshots') }} as catalog
     cross join totals
     left join per_tag on per_tag.tag_key = catalog.tag_key
+    left join labelled on labelled.tag_key = catalog.tag_key
+    left join (
+        select tag_key, value_type from {{ ref('tag_catalog_snapshots') }}
+        where (as_of, run_id) in {{ previous_published_run() }}
+    ) as previous_catalog on previous_catalog.tag_key = catalog.tag_key
     where catalog.run_id = {{ run_id() }} and catalog.status != 'archived'
 ),
 

@@ -6,6 +6,10 @@
 - A flag tag stands alone (`vip`); a label tag is compared with quoted text (`=`, `!=`, `in`,
   `not in`); a number tag with numbers (`=`, `!=`, `<`, `<=`, `>`, `>=`, `in`, `not in`).
   `!=` and `not in` mean "has the tag, with another value"; `not x` means "every customer but x".
+- A labels tag (several values per customer) is tested with `has`: `interest has 'beauty'`,
+  `interest has any ('beauty', 'fashion')` (one of them), `interest has all ('beauty', 'fashion')` (both);
+  `=` and `in` read as `has` and `has any`. `!=` and `not in` are refused there (a customer with beauty and
+  fashion has "another value" than beauty): write `not interest has 'beauty'`. `has` works on a label tag too.
 - Keywords are case-insensitive; tag keys are the catalog's lower-case keys.
 
 Compiling never splices the user's text into SQL: tag keys are checked against the catalog,
@@ -32,6 +36,9 @@ GRAMMAR = r"""
      | TAG COMPARATOR value -> comparison
      | TAG _IN "(" value ("," value)* ")" -> membership
      | TAG _NOT _IN "(" value ("," value)* ")" -> non_membership
+     | TAG _HAS value -> has_value
+     | TAG _HAS _ANY "(" value ("," value)* ")" -> has_any
+     | TAG _HAS _ALL "(" value ("," value)* ")" -> has_all
      | TAG -> has_tag
 ?value: STRING | NUMBER
 
@@ -39,7 +46,10 @@ _OR.2: /or\b/i
 _AND.2: /and\b/i
 _NOT.2: /not\b/i
 _IN.2: /in\b/i
-TAG: /(?!(?i:and|or|not|in)\b)[a-z][a-z0-9_]*/
+_HAS.2: /has\b/i
+_ANY.2: /any\b/i
+_ALL.2: /all\b/i
+TAG: /(?!(?i:and|or|not|in|has)\b)[a-z][a-z0-9_]*/
 COMPARATOR: "!=" | "<>" | "<=" | ">=" | "=" | "<" | ">"
 STRING: /'(?:[^'\\]|\\.)*'/
 NUMBER: /-?\d+(\.\d+)?/
@@ -50,7 +60,8 @@ NUMBER: /-?\d+(\.\d+)?/
 
 _PARSER = Lark(GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
 
-FLAG, LABEL, NUMBER = "flag", "label", "number"
+FLAG, LABEL, NUMBER, LABELS = "flag", "label", "number", "labels"
+TEXT_KINDS = (LABEL, LABELS)
 ORDERING = ("<", "<=", ">", ">=")
 
 
@@ -118,6 +129,16 @@ class _ToTree(Transformer):
     def non_membership(self, tag, *values):
         return Condition(str(tag), "not in", tuple(_Value(v) for v in values), tag.column)
 
+    # `has` is `=` (one value's members), `has any` is `in`, `has all` the members of every value at once
+    def has_value(self, tag, value):
+        return Condition(str(tag), "=", (_Value(value),), tag.column)
+
+    def has_any(self, tag, *values):
+        return Condition(str(tag), "in", tuple(_Value(v) for v in values), tag.column)
+
+    def has_all(self, tag, *values):
+        return AllOf(tuple(Condition(str(tag), "=", (_Value(v),), tag.column) for v in values))
+
     def negation(self, operand):
         return Not(operand)
 
@@ -165,7 +186,7 @@ def parse(expression: str):
 
 _TOKEN_NAMES = {"TAG": "a tag key", "STRING": "a quoted text", "NUMBER": "a number", "COMPARATOR": "a comparison",
                 "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "_AND": "'and'", "_OR": "'or'", "_NOT": "'not'",
-                "_IN": "'in'", "$END": "the end of the expression"}
+                "_IN": "'in'", "_HAS": "'has'", "_ANY": "'any'", "_ALL": "'all'", "$END": "the end of the expression"}
 
 
 def _expected(names) -> str:
@@ -203,14 +224,18 @@ def _check_condition(expression: str, c: Condition, tag_types: dict[str, str]) -
         raise ExpressionError(expression, c.column, f"{c.tag} is a flag tag: write it alone, e.g. {c.tag} or not {c.tag}",
                               len(c.tag))
     if kind != FLAG and c.operator == "has":
-        example = f"{c.tag} = 'some value'" if kind == LABEL else f"{c.tag} >= 10"
+        example = {LABEL: f"{c.tag} = 'some value'", LABELS: f"{c.tag} has 'some value'"}.get(kind, f"{c.tag} >= 10")
         raise ExpressionError(expression, c.column, f"{c.tag} is a {kind} tag: compare it, e.g. {example}", len(c.tag))
     if kind == LABEL and c.operator in ORDERING:
         raise ExpressionError(expression, c.column, f"{c.tag} is a label tag: compare it with =, !=, in or not in",
                               len(c.tag))
+    if kind == LABELS and c.operator not in ("=", "in"):
+        raise ExpressionError(expression, c.column, f"{c.tag} is a labels tag (several values per customer): test it "
+                                                    f"with has, has any or has all, e.g. {c.tag} has 'some value' or "
+                                                    f"not {c.tag} has 'some value'", len(c.tag))
     for value in c.values:
-        if kind == LABEL and not value.is_text:
-            raise ExpressionError(expression, value.token.column, f"{c.tag} is a label tag: compare it with quoted "
+        if kind in TEXT_KINDS and not value.is_text:
+            raise ExpressionError(expression, value.token.column, f"{c.tag} is a {kind} tag: compare it with quoted "
                                                                   f"text, e.g. '{value.token}'", len(value.token))
         if kind == NUMBER and value.is_text:
             raise ExpressionError(expression, value.token.column, f"{c.tag} is a number tag: compare it with a "

@@ -261,11 +261,12 @@ def overlap(client, keys: list[str] | None = None) -> Overlap:
 
 
 def breakdown(client, audience_key: str, by: str, rows: list[catalog.CatalogRow]) -> list[tuple[str, int]]:
-    """An audience's members per value of a label tag, largest first; '(none)' for members without it."""
-    kind = tag_types(rows).get(by)
-    if kind != expr.LABEL:
-        raise ValueError(f"{by!r} is not an active label tag; break down by one of: "
-                         f"{', '.join(sorted(k for k, t in tag_types(rows).items() if t == expr.LABEL))}")
+    """An audience's members per value of a label tag, largest first; '(none)' for members without it. By a labels
+    tag, a member is counted under each of its values (the parts may add up to more than the audience)."""
+    kinds = tag_types(rows)
+    if kinds.get(by) not in expr.TEXT_KINDS:
+        raise ValueError(f"{by!r} is not an active label or labels tag; break down by one of: "
+                         f"{', '.join(sorted(k for k, t in kinds.items() if t in expr.TEXT_KINDS))}")
     total = client.query(f"SELECT member_count FROM {relation('audience_bitmaps')} WHERE audience_key = %(key)s",
                          parameters={"key": audience_key}).result_rows
     if not total:
@@ -276,5 +277,11 @@ def breakdown(client, audience_key: str, by: str, rows: list[catalog.CatalogRow]
         "WHERE audience.audience_key = %(key)s AND tagged.tag_key = %(by)s AND customers > 0 "
         "ORDER BY customers DESC, tagged.tag_value", parameters={"key": audience_key, "by": by}).result_rows
     parts = [(value, int(n)) for value, n in parts]
-    rest = int(total[0][0]) - sum(n for _, n in parts)
+    # the members with any value of the tag, each once (a sum of the parts would count a labels member twice)
+    tagged = client.query(
+        "SELECT bitmapAndCardinality(any(audience.members), groupBitmapMergeState(tagged.members)) "
+        f"FROM {relation('audience_bitmaps')} AS audience CROSS JOIN {relation('tag_bitmaps')} AS tagged "
+        "WHERE audience.audience_key = %(key)s AND tagged.tag_key = %(by)s",
+        parameters={"key": audience_key, "by": by}).result_rows
+    rest = int(total[0][0]) - int(tagged[0][0] if tagged else 0)
     return parts + ([("(none)", rest)] if rest else [])

@@ -58,7 +58,9 @@ CATEGORIES = {
     "score": "score",
 }
 METHODS = ("rule", "rfm", "score", "manual", "sql")
-VALUE_TYPES = ("flag", "label", "number")
+# labels: several labels per customer (the rule returns an array of strings; one row per value in the long
+# table, an Array(String) column in the profile, one bitmap per value).
+VALUE_TYPES = ("flag", "label", "number", "labels")
 STATUSES = ("active", "deprecated", "archived")
 # The kinds of quality check (one row each, naming the dbt generic test that asserts it): a new kind
 # is one test macro in macros/tests/quality/ and one row here.
@@ -78,7 +80,7 @@ LANES = ("nightly", "intraday")
 MAX_TAG_NAME_LENGTH = 20
 # Column names of the wide profile besides one per tag, and the keywords of audience expressions
 # (orchestration/audiences/audience_expression.py): a tag may not take them.
-RESERVED_TAG_KEYS = ("as_of", "customer_id", "and", "or", "not", "in")
+RESERVED_TAG_KEYS = ("as_of", "customer_id", "and", "or", "not", "in", "has")
 # The params of a score tag (see macros/tags/score_tag.sql): weights that sum to 1, and positive caps.
 SCORE_WEIGHTS = ("w_recency", "w_frequency", "w_monetary", "w_engagement", "w_tier")
 SCORE_CAPS = ("recency_days", "frequency_cap", "monetary_cap")
@@ -86,7 +88,7 @@ SCORE_CAPS = ("recency_days", "frequency_cap", "monetary_cap")
 # Value types a method may produce (rule and sql tags may produce any).
 METHOD_VALUE_TYPES = {
     "rule": VALUE_TYPES,
-    "rfm": ("label", "number"),
+    "rfm": ("label", "number"),  # one segment or score per customer
     "score": ("number",),
     "manual": ("flag",),
     "sql": VALUE_TYPES,

@@ -98,18 +98,24 @@ def _tag_model(r: catalog.CatalogRow) -> dict:
     value_tests: list = ["not_null"]
     if r.value_type == "flag":
         value_tests.append({"accepted_values": {"arguments": {"values": ["1"]}}})
-    return {
+    several = r.value_type == "labels"  # one row per customer and value
+    model = {
         "name": model_name(r.tag_key),
-        "description": f"{r.tag_name}: {r.description} {_as_built(r)}One row per tagged customer.",
+        "description": f"{r.tag_name}: {r.description} {_as_built(r)}"
+                       + ("One row per tagged customer and value." if several else "One row per tagged customer."),
         "config": {"meta": _tag_meta(r),
                    "tags": ["tag", r.category]},
         "columns": [
             {"name": "as_of", "description": "The date the tag is computed as of."},
-            {"name": "customer_id", "description": "Tagged customer.", "data_tests": ["unique", "not_null"]},
+            {"name": "customer_id", "description": "Tagged customer.",
+             "data_tests": ["not_null"] if several else ["unique", "not_null"]},
             {"name": "tag_value", "description": f"The tag's value ({r.value_type}; a flag is '1').",
              "data_tests": value_tests},
         ],
     }
+    if several:
+        model["data_tests"] = [{"unique": {"arguments": {"column_name": "(customer_id, tag_value)"}}}]
+    return model
 
 
 def _as_built(r: catalog.CatalogRow) -> str:
@@ -188,7 +194,7 @@ def _profile_snapshots_sql(tags: list[catalog.CatalogRow]) -> str:
         "-- A new tag adds its column (the append_new_columns pre-hook); publishing drops the columns no tag needs any more.\n"
         "-- The pivot is macros/tags/profile_pivot.sql; this file only lists the tags.\n"
         "{{ config(partition_by='as_of', order_by='(as_of, run_id, customer_id)', on_schema_change='append_new_columns',\n"
-        "          pre_hook=\"{{ append_new_columns() }}\") }}\n\n"
+        "          pre_hook=\"{{ append_new_columns(replace_changed_types=true) }}\") }}\n\n"
         "{{ profile_pivot({\n" + kinds + "\n}) }}\n"
     )
 
@@ -227,8 +233,9 @@ def _profile_view_sql(tags: list[catalog.CatalogRow]) -> str:
 
 
 def _profile_yml(tags: list[catalog.CatalogRow]) -> dict:
-    kinds = {"flag": "1 = tagged, 0 = not", "label": "'' = not tagged", "number": "NULL = not tagged"}
-    kinds = {kind: f"{text}; NULL: the published run did not compute it" if kind != "number" else text
+    kinds = {"flag": "1 = tagged, 0 = not", "label": "'' = not tagged", "number": "NULL = not tagged",
+             "labels": "an array of the customer's values, sorted; [] = not tagged"}
+    kinds = {kind: f"{text}; NULL: the published run did not compute it" if kind in ("flag", "label") else text
              for kind, text in kinds.items()}
     columns = [{"name": "as_of", "description": "The date the tags are computed as of."},
                {"name": "customer_id", "description": "Customer (every customer in the feature mart).",

@@ -79,7 +79,7 @@ RULE_FUNCTIONS = frozenset(name.lower() for name in (
     # arrays, maps and tuples
     "has", "hasAny", "hasAll", "indexOf", "arrayMax", "arrayMin", "arraySum", "arrayAvg", "arrayExists", "arrayAll",
     "arrayCount", "arrayFilter", "arrayMap", "arraySort", "arrayReduce", "arrayElement", "array", "tuple",
-    "tupleElement", "map", "mapKeys", "mapValues", "mapAdd", "mapContains", "mapContainsKey",
+    "tupleElement", "map", "mapKeys", "mapValues", "mapAdd", "mapFilter", "arrayDistinct", "mapContains", "mapContainsKey",
     # dates of the features (the clock itself is refused above)
     "toYear", "toMonth", "toDayOfMonth", "toDayOfWeek", "toStartOfMonth", "toStartOfWeek", "toYYYYMM", "dateDiff",
     "addDays", "subtractDays",
@@ -188,7 +188,9 @@ def _unrepeatable_function(name: str) -> bool:
 
 
 # What a rule clearly returns, as far as the syntax tree tells; None when it cannot tell.
-KIND_WORDS = {"flag": "a condition (0/1)", "label": "a string", "number": "a number"}
+KIND_WORDS = {"flag": "a condition (0/1)", "label": "a string", "number": "a number", "labels": "an array of strings"}
+# calls that surely return an array of strings here: a map's keys (the feature maps are keyed by text), a split
+LABELS_CALLS = ("mapkeys", "splitbychar")
 BOOLEAN_NODES = (
     exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ, exp.And, exp.Or,
     exp.Not, exp.In, exp.Between, exp.Is, exp.Like, exp.ILike, exp.RegexpLike, exp.Boolean, exp.ArrayContains,
@@ -216,6 +218,11 @@ def _kind(node: exp.Expression) -> str | None:
         if node.is_string:
             return "label"
         return None if node.this in ("0", "1") else "number"
+    if isinstance(node, exp.Array) and node.expressions and all(
+            isinstance(item, exp.Literal) and item.is_string for item in node.expressions):
+        return "labels"
+    if isinstance(node, exp.Anonymous) and node.name.lower() in LABELS_CALLS:
+        return "labels"
     if isinstance(node, exp.Column) and not node.table:
         return _column_kind(feature_columns().get(node.name, ""))
     if isinstance(node, exp.If):

@@ -86,10 +86,10 @@ def audience_overlap(
 @app.command("breakdown")
 def audience_breakdown(
     audience_key: Annotated[str, typer.Argument(help="A live audience.")],
-    by: Annotated[str, typer.Option(help="A label tag, e.g. rfm_segment or country.")] = "rfm_segment",
+    by: Annotated[str, typer.Option(help="A label or labels tag, e.g. rfm_segment, country or interest.")] = "rfm_segment",
     as_json: Json = False,
 ) -> None:
-    """An audience's members per value of a label tag."""
+    """An audience's members per value of a label or labels tag (a member counts under each of its values)."""
     parts = audiences.breakdown(db.client(), audience_key, by, catalog.load())
     total = sum(n for _, n in parts) or 1
     table = Table(title=f"{audience_key} by {by}")

@@ -2,15 +2,15 @@
 
 Two suites, generated from the catalog rows at every run, validate one run's rows in the tag store:
 - `tag_snapshots` (the long table, batch: the run's as_of and run_id): no missing key (customer_id
-  neither NULL nor empty, tag_key one of the built tags), (customer_id, tag_key) unique, at most as
-  many customers as the feature mart has, and per tag its values: a flag is '1', a label one of the
-  values its catalog row allows (below);
+  neither NULL nor empty, tag_key one of the built tags), at most as many customers as the feature mart
+  has, and per tag its values: a flag is '1', a label (or each value of a labels tag) one of the values its
+  catalog row allows (below);
 - `profile_snapshots` (the wide rows of the same run): one row per customer of the feature mart
   (customer_id unique, as many rows as features.customer_features) and every number tag within the
   bounds its catalog row gives (below; the profile holds numbers typed, the long table as text).
 
 What the catalog says about values (it has no list of a label's values, nor a range per number):
-- a rule label: the values its rule (catalog rule with its params, as the dbt macro renders it) yields
+- a rule label or labels: the values its rule (catalog rule with its params, as the dbt macro renders it) yields
   over the run's feature mart, computed in ClickHouse: a stored value no customer's features give is
   not the rule's. Left out when the rule yields more than MAX_LABEL_VALUES values (not a label set);
 - an rfm label: the segments the RFM method declares (accepted values of int_customer_rfm.segment,
@@ -153,10 +153,12 @@ def label_values(client, row: catalog.CatalogRow) -> list[str] | None:
         return [str(v) for v in _accepted_values("int_customer_rfm", "segment")]
     if row.method != "rule":
         return None
-    # the label's text as macros/tags/tag_value.sql stores it; '' is "not tagged"
+    # the label's text as macros/tags/tag_value.sql stores it, each element of a labels tag's array; '' is "not tagged"
+    value = (f"arrayJoin(arrayMap(value -> toString(value), ({catalog.render_rule(row)})))" if row.value_type == "labels"
+             else f"ifNull(toString(({catalog.render_rule(row)})), '')")
     values = client.query(
-        f"SELECT arraySort(groupUniqArray({MAX_LABEL_VALUES + 1})(value)) FROM (SELECT ifNull(toString(("
-        f"{catalog.render_rule(row)})), '') AS value FROM {relation('customer_features')}) WHERE value != ''").result_rows[0][0]
+        f"SELECT arraySort(groupUniqArray({MAX_LABEL_VALUES + 1})(value)) FROM (SELECT {value} AS value "
+        f"FROM {relation('customer_features')}) WHERE value != ''").result_rows[0][0]
     return list(values) if len(values) <= MAX_LABEL_VALUES else None
 
 
@@ -199,7 +201,7 @@ def build_suites(client, rows: list[catalog.CatalogRow]) -> dict:
     for row in built:
         if row.value_type == "flag":
             values, why = ["1"], "a flag is '1'"
-        elif row.value_type == "label":
+        elif row.value_type in ("label", "labels"):
             values = label_values(client, row)
             why = ("the segments int_customer_rfm declares" if row.method == "rfm"
                    else "the values its catalog rule yields over the run's feature mart")

@@ -264,7 +264,7 @@ def write(client, rows: list[catalog.CatalogRow], hygiene: hygiene_module.Hygien
     sections = [_summary(client, run_id, as_of, tags, failed), _failures_section(failed),
                 _tags_section(tags, coverage_history(client)), _number_tags_section(client, run_id, rows)]
 
-    labels = [r.tag_key for r in rows if r.value_type == "label" and r.status != "archived"]
+    labels = [r.tag_key for r in rows if r.value_type in ("label", "labels") and r.status != "archived"]
     shares = client.query(f"SELECT tag_key, bucket, share FROM {relation('value_shares')} WHERE run_id = %(r)s AND tag_key IN %(k)s "
                           "ORDER BY tag_key, bucket", parameters={"r": run_id, "k": labels or [""]}).result_rows
     distribution = go.Figure()

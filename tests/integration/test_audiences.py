@@ -163,7 +163,16 @@ def test_breakdown_by_a_label_tag_counts_members_per_value(night, client):
                                  "INNER JOIN tags.customer_profile AS p ON p.customer_id = m.customer_id "
                                  "WHERE m.audience_key = %(k)s GROUP BY 1", k=key))
     assert dict(audiences.breakdown(client, key, "country", catalog.load())) == expected
-    with pytest.raises(ValueError, match="not an active label tag"):
+    # by a labels tag a member counts under each of its values, and under '(none)' only without any
+    by_interest = dict(rows(client, "SELECT t.tag_value, count() FROM audiences.audience_members AS m "
+                                    "INNER JOIN tags.customer_tags AS t ON t.customer_id = m.customer_id "
+                                    "WHERE m.audience_key = %(k)s AND t.tag_key = 'interest' GROUP BY 1", k=key))
+    by_interest["(none)"] = rows(client, "SELECT count() FROM audiences.audience_members WHERE audience_key = %(k)s "
+                                         "AND customer_id NOT IN (SELECT customer_id FROM tags.customer_tags "
+                                         "WHERE tag_key = 'interest')", k=key)[0][0]
+    assert dict(audiences.breakdown(client, key, "interest", catalog.load())) == {
+        k: n for k, n in by_interest.items() if n}
+    with pytest.raises(ValueError, match="not an active label or labels tag"):
         audiences.breakdown(client, key, "vip", catalog.load())
 
 

@@ -81,7 +81,7 @@ def test_the_suites_follow_the_catalog_and_pass_on_the_demo_night(validated, gx_
     checked_values = {e["meta"]["tag_key"] for e in suite["expectations"] if e["type"] == "expect_column_values_to_be_in_set"
                       and "tag_key" in e.get("meta", {})}
     assert checked_values == {r.tag_key for r in built if r.value_type == "flag"
-                              or (r.value_type == "label" and r.method in ("rule", "rfm"))}
+                              or (r.value_type in ("label", "labels") and r.method in ("rule", "rfm"))}
     keys = next(e for e in suite["expectations"] if e["kwargs"].get("column") == "tag_key")
     assert sorted(keys["kwargs"]["value_set"]) == sorted(r.tag_key for r in built)
     rfm = next(e for e in suite["expectations"] if e.get("meta", {}).get("tag_key") == "rfm_segment")
@@ -154,8 +154,8 @@ def test_broken_rows_fail_naming_the_expectation_and_the_tag(validated, demo_nig
     try:
         outcome = expectations.validate_run(client, run_id, AS_OF, catalog.load(), project_dir=gx_project)
         # a customer's tag twice in the run is dbt's test (GX no longer repeats it): it fails the build
-        with pytest.raises(dbt_runner.DbtFailed, match="unique_in_run_tag_snapshots_customer_id__tag_key"):
-            dbt_runner.run("test", AS_OF, select=["tag_snapshots,test_name:unique_in_run"], run_id=run_id)
+        with pytest.raises(dbt_runner.DbtFailed, match="one_value_per_customer_in_run_tag_snapshots"):
+            dbt_runner.run("test", AS_OF, select=["tag_snapshots,test_name:one_value_per_customer_in_run"], run_id=run_id)
     finally:  # the run's rows as they were
         client.command("ALTER TABLE tag_store.tag_snapshots DELETE WHERE run_id = %(r)s AND (tag_value = 'martian_goods' "
                        "OR (tag_key = 'vip' AND customer_id = %(c)s))", parameters={"r": run_id, "c": vip},

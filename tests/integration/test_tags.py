@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from orchestration import cli
+from orchestration.audiences import audiences
 from orchestration.catalog import catalog
 from orchestration.catalog import manual_tags
 from orchestration.warehouse import contract
@@ -136,11 +137,11 @@ expect("PAID25H", "new_customer", **FASHION)
 purchase("SHIPPED", 3, status="shipped")
 expect("SHIPPED", "shipped", "new_customer", **FASHION)
 
-# Interest: 1 shoe order + 1 shoe enquiry in 90 days = 2 (a fashion enquiry 100 days ago is too old);
-# a tie between categories goes to the alphabetically first.
+# Interest (a labels tag: every category with 2 signals or more): 1 shoe order + 1 shoe enquiry in 90 days = 2
+# (a fashion enquiry 100 days ago is too old); 2 enquiries each for shoes and fashion: both interests.
 purchase("INTEREST", 50, product="PS")
 expect("INTEREST", category_focus="shoes", interest="shoes")
-expect("INTEREST_TIE", interest="fashion")
+expect("INTEREST_TWO", interest="fashion, shoes")
 
 EVENTS = [
     # ENGAGED: 5 broadcasts in 90 days, the latest 4 replied within an hour: 80% within 7 days and 24 hours;
@@ -166,7 +167,7 @@ EVENTS = [
     *[["REPLIER", days_ago(days), "pricing_page_view", "web", None, None, None] for days in (1, 29, 31)],
     ["INTEREST", days_ago(10), "enquiry", "chat", None, "shoes", None],
     ["INTEREST", days_ago(100), "enquiry", "chat", None, "fashion", None],
-    *[["INTEREST_TIE", days_ago(days), "enquiry", "chat", None, category, None]
+    *[["INTEREST_TWO", days_ago(days), "enquiry", "chat", None, category, None]
       for days in (5, 6) for category in ("shoes", "fashion")],
 ]
 purchase("LUKEWARM", 20)
@@ -232,8 +233,11 @@ def built(client):
 
 
 def tags_of(client) -> dict[str, dict[str, str]]:
+    """customer -> tag -> value; a labels tag's values (one row each) sorted and joined by ', '."""
     found: dict[str, dict[str, str]] = {c: {} for c in EXPECTED}
-    for customer_id, tag_key, tag_value in rows(client, "SELECT customer_id, tag_key, tag_value FROM tags.customer_tags"):
+    for customer_id, tag_key, tag_value in rows(
+            client, "SELECT customer_id, tag_key, arrayStringConcat(arraySort(groupArray(tag_value)), ', ') "
+                    "FROM tags.customer_tags GROUP BY customer_id, tag_key"):
         found[customer_id][tag_key] = tag_value
     return found
 
@@ -288,6 +292,29 @@ def test_the_hand_written_sql_tag_picks_the_top_5_percent_by_country(built, clie
     assert found == expected and found
 
 
+def test_a_labels_tag_keeps_every_value_and_audiences_test_them_with_has(built, client):
+    """interest is a labels tag: INTEREST_TWO has fashion and shoes (one row each in the long table, both in the
+    profile's array, in both values' bitmaps), so an audience over both interests is not empty."""
+    interests = {c: set(t["interest"].split(", ")) for c, t in EXPECTED.items() if "interest" in t}
+    both = sorted(c for c, values in interests.items() if {"fashion", "shoes"} <= values)
+    assert "INTEREST_TWO" in both
+    rows_ = catalog.load()
+    assert audiences.size(client, "interest has 'fashion' and interest has 'shoes'", rows_) == len(both)
+    assert audiences.size(client, "interest has all ('fashion', 'shoes')", rows_) == len(both)
+    assert audiences.size(client, "interest = 'fashion' and interest = 'shoes'", rows_) == len(both)
+    either = [c for c, values in interests.items() if values & {"fashion", "shoes"}]
+    assert audiences.size(client, "interest has any ('fashion', 'shoes')", rows_) == len(either) > len(both)
+    assert audiences.size(client, "not interest has 'shoes'", rows_) == len(EXPECTED) - sum(
+        "shoes" in values for values in interests.values())
+    columns, preview = audiences.preview(client, "interest has all ('fashion', 'shoes')", rows_)
+    assert columns == ["customer_id", "interest"] and [r[0] for r in preview] == both
+    assert all(r[1] == ["fashion", "shoes"] for r in preview if r[0] == "INTEREST_TWO")
+    # a member once, however many values: the catalog's member count and the breakdown's "(none)"
+    assert rows(client, "SELECT member_count FROM tags.tag_catalog WHERE tag_key = 'interest'")[0][0] == len(interests)
+    with pytest.raises(ValueError, match="labels tag .* has 'some value'"):
+        audiences.size(client, "interest != 'shoes'", rows_)
+
+
 def test_bitmap_counts_equal_long_table_counts_for_every_tag(built, client):
     long = dict(((k, v), n) for k, v, n in rows(
         client, "SELECT tag_key, tag_value, count() FROM tags.customer_tags GROUP BY tag_key, tag_value"))
@@ -308,6 +335,7 @@ def test_profile_has_one_row_per_customer_and_agrees_with_the_long_table(built, 
     for customer_id, row in profile.items():
         assert row["vip"] == (1 if "vip" in tags[customer_id] else 0)
         assert row["category_focus"] == tags[customer_id].get("category_focus", "")
+        assert row["interest"] == (tags[customer_id]["interest"].split(", ") if "interest" in tags[customer_id] else [])
         assert row["value_score"] == float(tags[customer_id]["value_score"])
         assert row["rfm_score"] == (float(tags[customer_id]["rfm_score"]) if "rfm_score" in tags[customer_id] else None)
     comments = dict(rows(client, "SELECT name, comment FROM system.columns WHERE database = 'tags' "

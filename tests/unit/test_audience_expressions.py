@@ -12,7 +12,7 @@ from orchestration.catalog import catalog, catalog_sync
 from orchestration.warehouse import bi_access
 
 TYPES = {"vip": "flag", "churn_risk": "flag", "complaint_open": "flag", "rfm_segment": "label", "country": "label",
-         "value_score": "number"}
+         "value_score": "number", "interest": "labels"}
 
 
 def error_of(expression: str) -> expr.ExpressionError:
@@ -49,6 +49,34 @@ def test_compiles_to_one_aggregate_per_condition_and_bitmap_operations():
     assert not compiled.uses_all_customers  # and-not needs no universe
     assert expr.compile_expression("not vip", TYPES).bitmap == "bitmapAndnot(all_customers, t0)"
     assert expr.compile_expression("not vip", TYPES).uses_all_customers
+
+
+def test_a_labels_tag_is_tested_with_has_any_and_all():
+    one = expr.compile_expression("interest has 'beauty'", TYPES)
+    assert one.conditions == ("tag_key = 'interest' and tag_value = 'beauty'",) and one.bitmap == "t0"
+    assert expr.compile_expression("interest = 'beauty'", TYPES) == one  # = reads as has
+    either = expr.compile_expression("interest HAS ANY ('beauty', 'fashion')", TYPES)
+    assert either.conditions == ("tag_key = 'interest' and tag_value in ('beauty', 'fashion')",)
+    both = expr.compile_expression("interest has all ('beauty', 'fashion') and not vip", TYPES)
+    assert both.bitmap == "bitmapAndnot(bitmapAnd(t0, t1), t2)"
+    assert both.conditions[:2] == ("tag_key = 'interest' and tag_value = 'beauty'",
+                                   "tag_key = 'interest' and tag_value = 'fashion'")
+    # has on a one-value label is its =
+    assert expr.compile_expression("rfm_segment has 'lost'", TYPES).conditions == (
+        "tag_key = 'rfm_segment' and tag_value = 'lost'",)
+
+
+@pytest.mark.parametrize("expression, column, words", [
+    ("interest != 'beauty'", 1, "not interest has 'some value'"),
+    ("interest not in ('beauty')", 1, "labels tag (several values per customer)"),
+    ("interest", 1, "interest has 'some value'"),
+    ("interest has 3", 14, "quoted text"),
+    ("vip has 'x'", 1, "flag tag"),
+    ("interest has all ()", 19, "unexpected ')'"),
+])
+def test_a_labels_tag_refuses_what_has_no_clear_meaning(expression, column, words):
+    error = error_of(expression)
+    assert error.column == column and words in error.message
 
 
 def test_the_same_condition_twice_is_aggregated_once():

@@ -347,6 +347,10 @@ def test_params_that_do_not_parse(tmp_path, params, message):
     ("source_channel", "number", "a string"),
     ("multiIf(orders_30d > 3, 'a', orders_30d > 1, 'b', '')", "number", "a string"),
     ("orders_30d > 3", "number", "a condition (0/1)"),
+    ("orders_30d > 3", "labels", "a condition (0/1)"),
+    ("source_channel", "labels", "a string"),
+    ("mapKeys(category_orders)", "label", "an array of strings"),
+    ("['a', 'b']", "flag", "an array of strings"),
 ])
 def test_rule_that_clearly_returns_another_value_type(rule, value_type, returns):
     errors = rule_errors(rule, value_type=value_type)

@@ -184,7 +184,7 @@ def test_an_intraday_run_builds_its_tags_and_what_records_and_checks_them_not_th
     assert keys == ["awaiting_payment", "complaint_open", "paid_awaiting_shipment", "urgent_ticket"]
     chosen = refinement.dbt_selection(manifest, intraday.models(keys), keys)
     assert {"base_orders", "customer_state_at_cutoff", "tag_awaiting_payment", "tag_snapshots", "tag_quality_figures",
-            "quality__awaiting_payment__coverage", "unique_in_run_tag_snapshots_customer_id__tag_key"} <= set(chosen)
+            "quality__awaiting_payment__coverage", "one_value_per_customer_in_run_tag_snapshots"} <= set(chosen)
     # no other tag's model, features, or another tag's check (they sit on tag_quality_figures too)
     assert not {"tag_vip", "customer_features", "all_tags", "profile_snapshots", "quality__vip__coverage",
                 "accuracy_sample_features"} & set(chosen)
@@ -208,7 +208,7 @@ def test_new_tags_are_refused_unless_new_built_catalog_rows_and_build_only_thems
     chosen = refinement.dbt_selection(manifest, {"tag_catalog", "all_tags", "tag_vip", *refinement.STORE_MODELS,
                                                  *refinement.QUALITY_MODELS}, ["vip"])
     assert {"tag_catalog", "tag_vip", "tag_snapshots", "quality__vip__coverage",
-            "unique_in_run_tag_snapshots_customer_id__tag_key"} <= set(chosen)
+            "one_value_per_customer_in_run_tag_snapshots"} <= set(chosen)
     assert not {"tag_churn_risk", "customer_features", "profile_snapshots", "quality__churn_risk__coverage"} & set(chosen)
 
 

@@ -4,7 +4,7 @@
 -- A new tag adds its column (the append_new_columns pre-hook); publishing drops the columns no tag needs any more.
 -- The pivot is macros/tags/profile_pivot.sql; this file only lists the tags.
 {{ config(partition_by='as_of', order_by='(as_of, run_id, customer_id)', on_schema_change='append_new_columns',
-          pre_hook="{{ append_new_columns() }}") }}
+          pre_hook="{{ append_new_columns(replace_changed_types=true) }}") }}
 
 {{ profile_pivot({
     'vip': 'flag',
@@ -20,7 +20,7 @@
     'high_frequency_customer': 'flag',
     'awaiting_reactivation': 'flag',
     'churn_risk': 'flag',
-    'interest': 'label',
+    'interest': 'labels',
     'category_focus': 'label',
     'active_customer': 'flag',
     'high_interaction': 'flag',

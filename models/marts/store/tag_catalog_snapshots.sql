@@ -6,8 +6,10 @@
 {%- set held = run_var('held_tags', []) %}
 -- depends_on: {{ ref('publish_log') }}
 
+{#- a labels tag has a row per value: its members are counted once each (only its rows are hashed) #}
 with members as (
-    select tag_key, count() as member_count
+    select tag_key, if(tag_key in {{ labels_tag_keys() }}, uniqExactIf(customer_id, tag_key in {{ labels_tag_keys() }}),
+                       count()) as member_count
     from {{ ref('tag_snapshots') }}
     where run_id = {{ run_id() }}
     group by tag_key

@@ -30,19 +30,22 @@ moved as (
 ),
 
 moves as (
-    select tag_key, arrayJoin(bitmapToArray(entered)) as customer_index, tag_value as new_value, '' as old_value
+    select tag_key, arrayJoin(bitmapToArray(entered)) as customer_index, tag_value as moved_value, tag_value as new_value,
+           '' as old_value
     from moved
     union all
-    select tag_key, arrayJoin(bitmapToArray(departed)) as customer_index, '' as new_value, tag_value as old_value
+    select tag_key, arrayJoin(bitmapToArray(departed)) as customer_index, tag_value as moved_value, '' as new_value,
+           tag_value as old_value
     from moved
 ),
 
-{#- a customer has one value per tag in a run (tag_snapshots' unique_in_run), so a value that entered and one
-    that departed the same tag is a change; '' (never a stored value) means absent -#}
+{#- a customer has one value per tag in a run (tag_snapshots' one_value_per_customer_in_run), so a value that
+    entered and one that departed the same tag is a change; '' (never a stored value) means absent. A labels tag
+    has several values per customer, each its own membership: a value is added or removed, never changed. -#}
 paired as (
     select tag_key, customer_index, max(new_value) as new_value, max(old_value) as old_value
     from moves
-    group by tag_key, customer_index
+    group by tag_key, customer_index, if(tag_key in {{ labels_tag_keys() }}, moved_value, '')
 )
 
 select
