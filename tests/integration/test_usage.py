@@ -13,7 +13,7 @@ from orchestration.catalog import catalog, catalog_sync
 from orchestration.console import api
 from orchestration.dagster import refresh
 from orchestration.quality import hygiene
-from orchestration.warehouse import bi_access, db
+from orchestration.warehouse import bi_access
 from tests.conftest import BI_TEST_PASSWORD, tags_cli
 from tests.integration.known import AS_OF
 
@@ -61,13 +61,13 @@ def test_audiences_built_exports_and_bi_and_console_queries_are_uses_per_tag_and
     assert dict((f, v) for f, v, _, _ in used.figures())["tag_uses"] == sum(u.uses for u in used.uses)
 
 
-def test_a_tag_with_fewer_than_three_uses_is_a_zombie(used):
+def test_a_tag_with_fewer_than_three_uses_is_a_zombie(used, client):
     zombies = {key: (uses, suggestion) for key, members, uses, days, suggestion in used.zombies}
     assert zombies["awaiting_payment"][0] == 2 and zombies[ZOMBIE][0] == 0
     assert "vip" not in zombies  # three uses
     assert set(zombies) == {r.tag_key for r in catalog.load() if r.is_active and used.uses_of(r.tag_key) < 3}
     # over 50 members: archive suggested (the demo's loyal customers)
-    members = rows(db.client(), f"SELECT member_count FROM tags.tag_catalog WHERE tag_key = '{ZOMBIE}'")[0][0]
+    members = rows(client, "SELECT member_count FROM tags.tag_catalog WHERE tag_key = %(k)s", k=ZOMBIE)[0][0]
     assert members > hygiene.ARCHIVE_MEMBERS and zombies[ZOMBIE][1] == "archive"
 
 
