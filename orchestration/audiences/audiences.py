@@ -85,6 +85,14 @@ def tag_types(rows: list[catalog.CatalogRow]) -> dict[str, str]:
     return {r.tag_key: r.value_type for r in rows if r.is_active}
 
 
+def tags_used(expression: str) -> set[str]:
+    """The tag keys an expression names, read by its parser; none for one that does not parse (validate names it)."""
+    try:
+        return {c.tag for c in expr.conditions(expr.parse(expression))}
+    except expr.ExpressionError:
+        return set()
+
+
 def validate(audiences: list[Audience], rows: list[catalog.CatalogRow]) -> list[catalog.CatalogError]:
     """Every problem of every audience, each naming its line, audience and column."""
     errors: list[catalog.CatalogError] = []

@@ -19,14 +19,12 @@ import datetime as dt
 import getpass
 import io
 import json
-import os
-import tempfile
 import uuid
 from pathlib import Path
 
 from clickhouse_connect.driver.external import ExternalData
 
-from orchestration.catalog import catalog, catalog_sync
+from orchestration.catalog import catalog, catalog_edits
 
 ACTIONS = ("add", "remove")
 
@@ -83,7 +81,7 @@ def create(tag_key: str, attribute: str, category: str, owner: str, description:
            path: Path = catalog.CATALOG_FILE) -> catalog.CatalogRow:
     """Append a manual tag to the catalog: tag_name is "<category prefix>-<attribute>" (at most 20 characters),
     the description is required. The whole catalog is validated with the new row first; the file is replaced
-    only when it is valid, so a refused tag leaves it as it was. The next refresh (or `tags refresh --select KEY`)
+    only when it is valid, so a refused tag leaves it as it was (catalog_edits.replace, the one writer). The next refresh (or `tags refresh --select KEY`)
     builds the tag; customers are then given it by hand."""
     if not description.strip():
         raise ManualTagError("a description is required: say what the tag means and who picks its customers")
@@ -98,19 +96,5 @@ def create(tag_key: str, attribute: str, category: str, owner: str, description:
     line = io.StringIO()
     csv.writer(line, lineterminator="\n").writerow([cells[c] for c in catalog.COLUMNS])
     text = path.read_text()
-    # beside the catalog (the rename stays on one file system), a name of its own, on disk before it replaces the file
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as staged:
-        staged.write(text + ("" if text.endswith("\n") else "\n") + line.getvalue())
-        staged.flush()
-        os.fsync(staged.fileno())
-    candidate = Path(staged.name)
-    try:
-        rows = catalog.load(candidate)
-        new_line = max(r.row_number for r in rows)
-        errors = [e for e in catalog_sync.validate_all(rows) if e.row == new_line]
-        if errors:
-            raise ManualTagError("; ".join(f"{e.column}: {e.message}" for e in errors) + "; the catalog was not changed")
-        os.replace(candidate, path)
-    finally:
-        candidate.unlink(missing_ok=True)
-    return next(r for r in rows if r.row_number == new_line)  # the file now holds what was checked
+    rows = catalog_edits.replace(text + ("" if text.endswith("\n") else "\n") + line.getvalue(), path, ManualTagError)
+    return rows[-1]  # the file now holds what was checked: the row appended is its last

@@ -1,14 +1,15 @@
-"""`tags catalog`: validate the tag catalog and sync the dbt files generated from it."""
+"""`tags catalog`: validate the tag catalog, sync the dbt files generated from it, archive and merge tags."""
 
 from __future__ import annotations
 
+import getpass
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from orchestration.audiences import audiences
-from orchestration.catalog import catalog_sync
+from orchestration.catalog import catalog_edits, catalog_sync
 from orchestration.cli.common import App, AsOf, CommandError, as_of as parse_as_of, console, valid_catalog
 
 app = App(help="The tag catalog (seeds/tag_catalog.csv).", no_args_is_help=True)
@@ -32,6 +33,37 @@ def catalog_sync_command(check: Annotated[bool, typer.Option(help="Only report d
     if check and changes:
         raise CommandError("tag model stubs disagree with the catalog: run `tags catalog sync`")
     console.print("tag models agree with the catalog" if not changes else f"{len(changes)} file(s) synced")
+
+
+By = Annotated[str, typer.Option("--by", help="Who makes the change, for updated_by and the change log (default: you).")]
+
+
+@app.command("archive")
+def catalog_archive(tag_key: Annotated[str, typer.Argument(help="The tag to archive.")], by: By = "") -> None:
+    """Archive a tag (a zombie of the hygiene report): the next refresh no longer builds it. Refused while an
+    audience of seeds/audiences.csv names it."""
+    from orchestration.warehouse import refresh_lock
+
+    valid_catalog()
+    with refresh_lock.held(f"tags catalog archive {tag_key}"):  # a refresh reads the catalog as a dbt seed
+        row = catalog_edits.archive(tag_key, by or getpass.getuser())
+    console.print(f"{row.tag_key} archived (catalog line {row.row_number}, by {row.updated_by} on {row.updated_at}); "
+                  "the next `tags refresh` no longer builds it")
+
+
+@app.command("merge")
+def catalog_merge(tag_key: Annotated[str, typer.Argument(help="The tag folded in, then archived.")],
+                  into: Annotated[str, typer.Argument(help="The active tag of the same value_type that stays.")],
+                  by: By = "") -> None:
+    """Fold one tag into another of the same value_type: the first is archived, its description pointing to the
+    second. Refused while an audience names the first (its owner rewrites it)."""
+    from orchestration.warehouse import refresh_lock
+
+    valid_catalog()
+    with refresh_lock.held(f"tags catalog merge {tag_key} {into}"):
+        row = catalog_edits.merge(tag_key, into, by or getpass.getuser())
+    console.print(f"{row.tag_key} merged into {into} and archived (catalog line {row.row_number}, by {row.updated_by} "
+                  f"on {row.updated_at}); the next `tags refresh` no longer builds it")
 
 
 @app.command("calibrate")

@@ -26,6 +26,7 @@ from orchestration.audiences import audiences
 from orchestration.audiences.audience_expression import ExpressionError
 from orchestration.catalog import catalog, manual_tags
 from orchestration.console import accounts, pages, queries
+from orchestration.quality import hygiene
 from orchestration.warehouse import db, refresh_lock
 
 # Customer ids and tag keys are short printable text: anything else is refused before the warehouse is asked.
@@ -48,9 +49,10 @@ class Assignment(BaseModel):
 
 
 def _shared_client():
-    """One warehouse client for the service: its HTTP pool is thread-safe, and no query relies on a session."""
+    """One warehouse client for the service: its HTTP pool is thread-safe, and no query relies on a session. Its
+    queries carry the console's log comment: they are use of the tags they name (orchestration/quality/hygiene.py)."""
     if not hasattr(_shared_client, "client"):
-        _shared_client.client = db.client()
+        _shared_client.client = db.client(log_comment=hygiene.CONSOLE_LOG_COMMENT)
     return _shared_client.client
 
 

@@ -133,10 +133,14 @@ def _audience_section(client) -> str:
 
 HYGIENE_MEANING = {
     "total_active_tags": "Active tags in the catalog: healthy 15-35, risk over 50. Too many and nobody knows what each means.",
-    "usage_rate": f"Share of active tags some query on `tags` named in the last {hygiene_module.USAGE_DAYS} days "
-                  "(ClickHouse's query log): healthy over 80 %, risk under 60 %. The tags listed were used.",
-    "zombie_tags": f"Active tags nobody queried for {hygiene_module.ZOMBIE_DAYS} days: archive the big ones, delete "
-                   f"those under {hygiene_module.DELETE_MEMBERS} members unused for {hygiene_module.DELETE_DAYS} days.",
+    "usage_rate": f"Share of active tags used in the last {hygiene_module.USAGE_DAYS} days: by an audience built, an "
+                  "export of one, or a BI or console query naming it (ClickHouse's query log); healthy over 80 %, "
+                  "risk under 60 %. The tags listed were used.",
+    "tag_uses": f"Uses in the last {hygiene_module.USAGE_DAYS} days per tag, kind and user: an audience built one "
+                "night (its owner), an export of it (its owner), a query naming the tag (the query log's user).",
+    "zombie_tags": f"Active tags used fewer than {hygiene_module.ZOMBIE_USES} times in {hygiene_module.USAGE_DAYS} "
+                   f"days: archive the big ones (`tags catalog archive`), delete those under "
+                   f"{hygiene_module.DELETE_MEMBERS} members unused for {hygiene_module.DELETE_DAYS} days.",
     "merge_suggestions": f"Flag tags whose members overlap {hygiene_module.MERGE_JACCARD:.0%} or more (Jaccard): "
                          "probably one audience under two names.",
     "naming_violations": "Tag names that break the catalog's naming rules (the validator's own checks).",

@@ -1,4 +1,4 @@
-{#- Catalog hygiene of every run, five figures a run, appended by the quality_report step after
+{#- Catalog hygiene of every run, six figures a run, appended by the quality_report step after
     publishing (orchestration/quality/hygiene.py: it reads the query log and the published bitmaps). dbt
     creates, documents and tests the table (an incremental model selecting nothing), so its rows
     survive every build. -#}
