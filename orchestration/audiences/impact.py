@@ -4,7 +4,7 @@ An export with a holdout recorded who was in which group (audiences.export_assig
 compared as assigned (intention to treat): treated = every member of the audience in the export's run who
 was not held out, including those then left out for lack of consent or contact; holdout = the members held
 out. Over a window after exported_at (default 30 days), per group:
-- conversion: the share of customers with at least one counted order (audiences.counted_orders) in the window;
+- conversion: the share of customers with at least one counted order (staging.stg_counted_orders) in the window;
 - revenue per customer: the amount of those orders over every customer of the group (0 without an order).
 Lift is treated minus holdout, absolute and relative, each with a 95% confidence interval: conversion from
 statsmodels' confint_proportions_2indep (Newcomb's score interval for the difference, the log-adjusted one
@@ -84,7 +84,7 @@ class Impact:
 
 
 def require_tables(client) -> None:
-    db.require_tables(client, relation("export_log"), relation("export_assignments"), relation("counted_orders"))
+    db.require_tables(client, relation("export_log"), relation("export_assignments"), relation("stg_counted_orders"))
 
 
 def exports_with_holdout(client, audience_key: str) -> list[tuple[str, str, int, int]]:
@@ -141,7 +141,7 @@ def _group_figures(client, window: str, params: dict) -> dict[tuple[str, str], t
         WITH
             outcomes AS (
                 SELECT customer_id, toFloat64(sum(amount)) AS revenue
-                FROM {relation('counted_orders')}
+                FROM {relation('stg_counted_orders')}
                 WHERE ordered_at >= (SELECT started FROM ({window})) AND ordered_at < (SELECT until FROM ({window}))
                   AND customer_id IN ({assigned})
                 GROUP BY customer_id
