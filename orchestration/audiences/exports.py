@@ -18,11 +18,12 @@ An audience export holds only the customers a message may go to:
 - with the contact field the channel needs (email for email, phone for sms and whatsapp; push goes
   by customer id), and only that field.
 Counts of every reason a member was left out are returned, printed and written to
-audiences.export_log, and which group each member was in (held out or not) to audiences.export_assignments,
-for campaign impact (impact.py) to compare them later. The file is written beside its destination and renamed into place when
-complete: an interrupted export leaves no file (and no partial one) at the destination. Only a
-regular file is ever created or replaced: an existing destination that is anything else (a device
-node such as /dev/null, a FIFO, a socket, a directory) is refused before anything is written.
+audiences.export_log; with a holdout, which group each member was in (held out or not) goes to
+audiences.export_assignments, for campaign impact (impact.py) to compare them later. The file is
+written beside its destination and renamed into place when complete: an interrupted export leaves
+no file (and no partial one) at the destination. Only a regular file is ever created or replaced: an
+existing destination that is anything else (a device node such as /dev/null, a FIFO, a socket, a
+directory) is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -178,10 +179,10 @@ def export_audience(client, audience_key: str, fmt: str, out: Path, holdout_shar
         client.query(f"INSERT INTO {relation('holdouts')} SELECT {{key:String}}, customer_id, {{export_id:String}}, "
                      f"{{seed:String}}, {{share:Float64}}, now64(3) FROM ({classified}) WHERE left_out = 'holdout'",
                      parameters={**params, "export_id": export_id, "share": holdout_share})
-    # both groups as assigned (intention to treat): a member left out for consent or contact stays treated
-    client.query(f"INSERT INTO {relation('export_assignments')} SELECT {{export_id:String}}, {{key:String}}, customer_id, "
-                 f"left_out = 'holdout' FROM ({classified}) WHERE left_out != 'priority'",
-                 parameters={**params, "export_id": export_id})
+        # both groups as assigned (intention to treat): a member left out for consent or contact stays treated
+        client.query(f"INSERT INTO {relation('export_assignments')} SELECT {{export_id:String}}, {{key:String}}, "
+                     f"customer_id, left_out = 'holdout' FROM ({classified}) WHERE left_out != 'priority'",
+                     parameters={**params, "export_id": export_id})
     result = ExportResult(export_id, audience_key, as_of, channel, out, sum(counts.values()), counts.get("priority", 0),
                           counts.get("holdout", 0), counts.get("no_consent", 0), counts.get("no_contact", 0),
                           counts.get("", 0))

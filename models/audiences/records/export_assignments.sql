@@ -1,4 +1,4 @@
-{#- Who was in which group of each audience export, appended by `tags audience export`
+{#- Who was in which group of each audience export with a holdout, appended by `tags audience export`
     (orchestration/audiences/exports.py): every member of the audience in the export's run, held out or
     not (members left to a higher-priority audience by --exclusive are in neither group). Campaign impact
     (orchestration/audiences/impact.py) compares the two groups as assigned, whatever happened to them
