@@ -18,10 +18,12 @@ An audience export holds only the customers a message may go to:
 - with the contact field the channel needs (email for email, phone for sms and whatsapp; push goes
   by customer id), and only that field.
 Counts of every reason a member was left out are returned, printed and written to
-audiences.export_log. The file is written beside its destination and renamed into place when
-complete: an interrupted export leaves no file (and no partial one) at the destination. Only a
-regular file is ever created or replaced: an existing destination that is anything else (a device
-node such as /dev/null, a FIFO, a socket, a directory) is refused before anything is written.
+audiences.export_log; with a holdout, which group each member was in (held out or not) goes to
+audiences.export_assignments, for campaign impact (impact.py) to compare them later. The file is
+written beside its destination and renamed into place when complete: an interrupted export leaves
+no file (and no partial one) at the destination. Only a regular file is ever created or replaced: an
+existing destination that is anything else (a device node such as /dev/null, a FIFO, a socket, a
+directory) is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ FORMATS = {"csv": "CSVWithNames", "parquet": "Parquet"}
 MAX_HOLDOUT_SHARE = 0.5  # a control group is a sample of the audience, never most of it
 
 # The logs an export appends to: dbt models (models/audiences/records/) with their comments and tests.
-LOG_MODELS = ("export_log", "holdouts", "holdout_releases")  # dbt models the export steps append to
+LOG_MODELS = ("export_log", "export_assignments", "holdouts", "holdout_releases")  # dbt models the export steps append to
 
 
 class ExportError(ValueError):
@@ -147,8 +149,12 @@ SETTINGS join_use_nulls = 1
 
 def export_audience(client, audience_key: str, fmt: str, out: Path, holdout_share: float = 0.0,
                     holdout_seed: str = "holdout", exclusive: bool = False,
-                    interrupt: Callable[[int], None] | None = None) -> ExportResult:
-    """Write the audience's sendable members to `out` (csv or parquet), all or nothing; see the module doc."""
+                    interrupt: Callable[[int], None] | None = None,
+                    exported_at: dt.datetime | None = None) -> ExportResult:
+    """Write the audience's sendable members to `out` (csv or parquet), all or nothing; see the module doc.
+
+    `exported_at` (default now) is when the campaign goes out, the start of its impact window: the demo
+    records a campaign sent the morning after its data ends."""
     if fmt not in FORMATS:
         raise ExportError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     check_share(holdout_share)
@@ -173,11 +179,15 @@ def export_audience(client, audience_key: str, fmt: str, out: Path, holdout_shar
         client.query(f"INSERT INTO {relation('holdouts')} SELECT {{key:String}}, customer_id, {{export_id:String}}, "
                      f"{{seed:String}}, {{share:Float64}}, now64(3) FROM ({classified}) WHERE left_out = 'holdout'",
                      parameters={**params, "export_id": export_id, "share": holdout_share})
+        # both groups as assigned (intention to treat): a member left out for consent or contact stays treated
+        client.query(f"INSERT INTO {relation('export_assignments')} SELECT {{export_id:String}}, {{key:String}}, "
+                     f"customer_id, left_out = 'holdout' FROM ({classified}) WHERE left_out != 'priority'",
+                     parameters={**params, "export_id": export_id})
     result = ExportResult(export_id, audience_key, as_of, channel, out, sum(counts.values()), counts.get("priority", 0),
                           counts.get("holdout", 0), counts.get("no_consent", 0), counts.get("no_contact", 0),
                           counts.get("", 0))
     client.insert(f"{relation('export_log')}", [[
-        export_id, dt.datetime.now(dt.timezone.utc), audience_key, run_id, as_of, channel, fmt, str(out),
+        export_id, exported_at or dt.datetime.now(dt.timezone.utc), audience_key, run_id, as_of, channel, fmt, str(out),
         result.members, result.left_out_priority, result.held_out, result.left_out_no_consent,
         result.left_out_no_contact, result.exported, holdout_share, holdout_seed, exclusive]],
         column_names=["export_id", "exported_at", "audience_key", "run_id", "as_of", "channel", "format", "file",

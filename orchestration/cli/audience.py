@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Annotated
@@ -138,3 +139,37 @@ def audience_release_holdout(
     released = exports.release_holdout(db.client(), audience_key, reason=reason)
     console.print(f"released {released:,} customer(s) held out of {audience_key}; the next export includes them again "
                   "(recorded in audiences.holdout_releases)", soft_wrap=True)
+
+
+@app.command("impact")
+def audience_impact(
+    audience_key: Annotated[str, typer.Argument(help="An audience exported with a holdout.")],
+    export_id: Annotated[str | None, typer.Option("--export", help="Which export (default the latest with a holdout).")] = None,
+    window_days: Annotated[int, typer.Option(help="Days after the export whose orders count.")] = 30,
+    as_json: Json = False,
+) -> None:
+    """Campaign impact of an export: conversion and revenue per customer in the window after it, treated against
+    holdout, with the lift and its 95% interval, overall and per RFM segment, member tier and country."""
+    from orchestration.audiences import impact
+
+    found = impact.measure(db.client(), audience_key, export_id, window_days)
+    if as_json:
+        print_json(dataclasses.asdict(found))
+        return
+    window = (f"{found.window_days} days after {found.exported_at} (UTC)"
+              + (f": [yellow]partial[/], {found.days_covered:.1f} days of orders so far (data through "
+                 f"{found.counted_until})" if found.partial else ""))
+    console.print(f"Impact of export {found.export_id} of {audience_key} (run as of {found.as_of}); window {window}",
+                  soft_wrap=True)
+    table = Table(title="Treated against holdout (intention to treat); lift [95% interval]")
+    columns = ("segment", "treated", "holdout", "conversion T / H", "conversion lift", "revenue per customer T / H",
+               "revenue lift")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "segment" else "right")
+    for c in [found.overall, *found.segments]:
+        name = "all" if c.dimension == "all" else f"{c.dimension} = {c.segment}" + (" [yellow](small)[/]" if c.small else "")
+        table.add_row(name, f"{c.treated:,}", f"{c.held_out:,}",
+                      f"{c.conversion.treated:.1%} / {c.conversion.held_out:.1%}", impact.describe(c.conversion, "pp"),
+                      f"{c.revenue_per_customer.treated:,.2f} / {c.revenue_per_customer.held_out:,.2f}",
+                      impact.describe(c.revenue_per_customer, ""))
+    console.print(table)

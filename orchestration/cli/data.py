@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 from typing import Annotated
@@ -22,8 +23,23 @@ def demo_command(
     next_day: Annotated[bool, typer.Option(
         "--next-day", help="Append one more day of orders and events dated --as-of to the demo data instead of "
                            "replacing it (about 0.3% of the rows: what a nightly incremental run sees).")] = False,
+    campaign: Annotated[bool, typer.Option(
+        "--campaign", help=f"Plant a campaign with a known effect on the published night instead: export "
+                           f"{demo.CAMPAIGN_AUDIENCE} with a {demo.CAMPAIGN_HOLDOUT:.0%} holdout as sent the next morning and "
+                           f"append its members' orders of the {demo.CAMPAIGN_WINDOW_DAYS} days after, the treated "
+                           f"converting {demo.CAMPAIGN_LIFT * 100:.0f} points more (then refresh as of the window's end "
+                           "and run `tags audience impact`).")] = False,
 ) -> None:
     """Replace the raw tables with generated demo data (SQL inside ClickHouse)."""
+    if campaign:
+        with refresh_lock.held("tags demo --campaign"):
+            export = demo.plant_campaign(db.client(), seed)
+        console.print(f"campaign planted: export {export.export_id} of {export.audience_key} (as of {export.as_of}), "
+                      f"{export.held_out:,} of {export.members:,} members held out; their orders of the "
+                      f"{demo.CAMPAIGN_WINDOW_DAYS} days after are in raw.orders. Next: tags refresh --as-of "
+                      f"{export.as_of + dt.timedelta(days=demo.CAMPAIGN_WINDOW_DAYS + 1)}, then tags audience impact "
+                      f"{export.audience_key}", soft_wrap=True)
+        return
     day = parse_as_of(as_of)
     started = time.perf_counter()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

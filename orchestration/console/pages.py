@@ -1,5 +1,5 @@
 """The console's web pages, server-rendered (Jinja2): the tag list, a tag's detail with its members, manual tags
-(created, customers added and removed by hand) and the audience builder.
+(created, customers added and removed by hand), the audience builder and an audience export's campaign impact.
 
 A person signs in with their console token once; the session (a signed cookie, SameSite=strict) keeps the token's
 hash, so every page re-checks the user and a revoked token ends the session at once. Every form carries the
@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from orchestration import settings
-from orchestration.audiences import audiences
+from orchestration.audiences import audiences, impact
 from orchestration.audiences.audience_expression import ExpressionError
 from orchestration.catalog import catalog, manual_tags
 from orchestration.console import accounts, queries
@@ -74,6 +74,31 @@ def sparkline(values: list[float], width: int = 120, height: int = 24) -> str:
     return (f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
             f'aria-label="coverage per night"><polyline fill="none" stroke="currentColor" stroke-width="1.5" '
             f'points="{points}"/></svg>')
+
+
+def interval_bar(lift: impact.Lift, low: float, high: float, width: int = 220, height: int = 18) -> str:
+    """An inline SVG of a lift's 95% interval (a bar) and estimate (a dot) on the axis low..high, with zero marked:
+    a bar clear of the zero line is an effect the data shows; one across it is not."""
+    span = (high - low) or 1.0
+
+    def x(value: float) -> float:
+        return 4 + (min(max(value, low), high) - low) / span * (width - 8)
+    colour = "#8a939c"
+    parts = [f'<line x1="{x(0):.1f}" y1="1" x2="{x(0):.1f}" y2="{height - 1}" stroke="#1d2329" stroke-dasharray="2,2"/>']
+    if lift.absolute_ci:
+        start, end = lift.absolute_ci
+        colour = "#2e7d32" if start > 0 else "#c62828" if end < 0 else colour
+        parts.append(f'<line x1="{x(start):.1f}" y1="{height / 2}" x2="{x(end):.1f}" y2="{height / 2}" '
+                     f'stroke="{colour}" stroke-width="6" stroke-linecap="round" opacity=".45"/>')
+    parts.append(f'<circle cx="{x(lift.absolute):.1f}" cy="{height / 2}" r="4" fill="{colour}"/>')
+    return (f'<svg class="interval" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="lift and its 95% interval">{"".join(parts)}</svg>')
+
+
+def axis(lifts: list[impact.Lift]) -> tuple[float, float]:
+    """One axis for a column of interval bars: every interval and zero inside it."""
+    ends = [0.0, *(e for lift in lifts for e in (lift.absolute_ci or (lift.absolute, lift.absolute)))]
+    return min(ends), max(ends)
 
 
 def assign_by_hand(client, user: accounts.User, action: str, tag_key: str, customer_ids: list[str]) -> int:
@@ -227,6 +252,22 @@ def router(client_factory) -> APIRouter:
         return JSONResponse({"size": size, "customers": customers, "share": size / customers if customers else 0.0,
                              "overlaps": [{"audience_key": k, "audience_size": n, "shared": s} for k, n, s in overlaps],
                              "preview": [dict(zip(preview[0], map(str, row))) for row in preview[1]]})
+
+    @pages.get("/audiences/{audience_key}/impact", response_class=HTMLResponse)
+    def audience_impact(request: Request, audience_key: str, export: str | None = Query(None, max_length=64),
+                        window_days: int = Query(impact.DEFAULT_WINDOW_DAYS, ge=1, le=3650)):
+        """Campaign impact of an export with a holdout (default the audience's latest): treated against holdout."""
+        user = user_of(request)
+        client = client_factory()
+        try:
+            found = impact.measure(client, audience_key, export, window_days)
+        except impact.ImpactError as exc:
+            raise HTTPException(404, str(exc)) from None
+        rows = [found.overall, *found.segments]
+        return render(request, "impact.html", user, impact=found, rows=rows, describe=impact.describe,
+                      exports=impact.exports_with_holdout(client, audience_key), interval_bar=interval_bar,
+                      conversion_axis=axis([c.conversion for c in rows]),
+                      revenue_axis=axis([c.revenue_per_customer for c in rows]), small=impact.SMALL_GROUP)
 
     return pages
 

@@ -1,4 +1,5 @@
-"""Demo data: generate the raw tables (demo_sql.py writes the SQL), or append one more day of them.
+"""Demo data: generate the raw tables (demo_sql.py writes the SQL), or append one more day of them, or plant a
+campaign with a known effect after the published night (plant_campaign).
 
 The steps run in order inside ClickHouse, big tables in chunks of customers so progress moves.
 """
@@ -6,9 +7,12 @@ The steps run in order inside ClickHouse, big tables in chunks of customers so p
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
+from orchestration.relations import relation
 from orchestration.warehouse import contract
 from orchestration.warehouse.demo_sql import CHUNK_CUSTOMERS, DemoSql, Step
 
@@ -126,3 +130,54 @@ def append_day(client, seed: int, day: dt.date, progress=None) -> dict[str, int]
     load_id = f"demo-seed-{seed}-day-{day.isoformat()}"
     return {table: int(client.command(f"SELECT count() FROM raw.{table} WHERE _load_id = '{load_id}'"))
             for table in sorted({s.table for s in plan})}
+
+
+# The campaign the demo plants (plant_campaign): an export of this audience with this holdout, sent the morning
+# after the published night, then orders over the next CAMPAIGN_WINDOW_DAYS: each member orders once with
+# probability CAMPAIGN_BASE_RATE, plus CAMPAIGN_LIFT when sent to; amounts 20 plus an exponential of mean 60.
+CAMPAIGN_AUDIENCE = "high_value_score"
+CAMPAIGN_HOLDOUT = 0.5
+CAMPAIGN_WINDOW_DAYS = 30
+CAMPAIGN_BASE_RATE = 0.20
+CAMPAIGN_LIFT = 0.15
+CAMPAIGN_MEAN_AMOUNT = 80.0
+CAMPAIGN_SENT_AT = dt.time(9, 0)
+
+
+def plant_campaign(client, seed: int, audience_key: str = CAMPAIGN_AUDIENCE, lift: float = CAMPAIGN_LIFT,
+                   holdout: float = CAMPAIGN_HOLDOUT):
+    """Export the audience from the published night with a holdout, as sent at CAMPAIGN_SENT_AT (UTC) the day
+    after its as_of, and append to raw.orders (load demo-seed-S-campaign-KEY) the orders its members place in the
+    CAMPAIGN_WINDOW_DAYS after: a paid order each for a member whose draw (a seeded hash of the customer) is
+    under CAMPAIGN_BASE_RATE, plus `lift` for the treated. So the planted effect is known: conversion +lift,
+    revenue per customer +lift * CAMPAIGN_MEAN_AMOUNT. A refresh as of the window's last day or later brings the
+    orders into staging, and `tags audience impact` measures them. Returns the export (exports.ExportResult)."""
+    from orchestration.audiences import exports
+    from orchestration.publishing import publish
+
+    current = publish.current_run(client)
+    if current is None:
+        raise ValueError("nothing is published yet: run `tags refresh` before planting a campaign")
+    sent_at = dt.datetime.combine(current[1] + dt.timedelta(days=1), CAMPAIGN_SENT_AT, tzinfo=dt.timezone.utc)
+    with tempfile.TemporaryDirectory() as scratch:  # the demo keeps the export's records, not its file
+        export = exports.export_audience(client, audience_key, "csv", Path(scratch) / "campaign.csv", holdout,
+                                         f"demo-{seed}", exported_at=sent_at)
+    sql = DemoSql(seed, current[1])
+    key = "cityHash64({key:String}, customer_id)"  # a draw per audience and customer
+    window_seconds = CAMPAIGN_WINDOW_DAYS * 86400
+    client.command(f"""
+        INSERT INTO raw.orders (order_id, customer_id, ordered_at, status, amount, paid_at, shipped_at, delivered_at,
+                                completed_at, channel, _load_id, _loaded_at)
+        SELECT concat('O-CAMPAIGN-', {{key:String}}, '-', customer_id), customer_id, placed, 'paid',
+               toDecimal64(round(20 + {sql.exponential('campaign_amount', CAMPAIGN_MEAN_AMOUNT - 20, key)}, 2), 2),
+               placed + toIntervalSecond(600), NULL, NULL, NULL, 'web',
+               concat('demo-seed-{seed}-campaign-', {{key:String}}), sent_at + toIntervalSecond({window_seconds})
+        FROM (
+            SELECT customer_id, held_out, sent_at,
+                   toDateTime(sent_at) + toIntervalSecond(toUInt32({sql.u('campaign_at', key)} * ({window_seconds} - 600))) AS placed
+            FROM {relation('export_assignments')}
+            CROSS JOIN (SELECT exported_at AS sent_at FROM {relation('export_log')} WHERE export_id = {{export:String}}) AS export
+            WHERE export_id = {{export:String}}
+              AND {sql.u('campaign_buys', key)} < {CAMPAIGN_BASE_RATE!r} + if(held_out, 0, {float(lift)!r})
+        )""", parameters={"key": audience_key, "export": export.export_id})
+    return export
