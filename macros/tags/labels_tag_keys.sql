@@ -1,5 +1,12 @@
-{#- The catalog's labels tags (several values per customer), as a subquery for `tag_key in ...`: the places that
-    count a tag's members, or pair its values per customer, count each such customer once and each value apart. -#}
+{#- The catalog's labels tags (several values per customer) as a list for `tag_key in ...`, from the tag models' meta
+    (no read of the catalog table, so a run of any lane has it): the places that count a tag's members, or pair its
+    values per customer, count each such customer once and each value apart. -#}
 {% macro labels_tag_keys() -%}
-    (select tag_key from {{ ref('tag_catalog') }} where value_type = 'labels')
+    {%- set keys = [] -%}
+    {%- if execute -%}
+        {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.config.meta.get('value_type') == 'labels' -%}
+            {%- do keys.append(node.config.meta['tag_key']) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    ('{{ keys | sort | join("', '") }}')
 {%- endmacro %}
