@@ -57,7 +57,7 @@ CATEGORIES = {
     "attribute": "attr",
     "score": "score",
 }
-METHODS = ("rule", "rfm", "score", "manual", "sql")
+METHODS = ("rule", "rfm", "score", "manual", "sql", "model")
 VALUE_TYPES = ("flag", "label", "number")
 STATUSES = ("active", "deprecated", "archived")
 # The kinds of quality check (one row each, naming the dbt generic test that asserts it): a new kind
@@ -90,6 +90,7 @@ METHOD_VALUE_TYPES = {
     "score": ("number",),
     "manual": ("flag",),
     "sql": VALUE_TYPES,
+    "model": ("label",),  # the band of the model's score: high, medium, low (orchestration/models/model_tags.py)
 }
 
 # Jinja's delimiters: every text cell of the catalog and the audiences is data, and dbt renders the
