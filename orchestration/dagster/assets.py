@@ -110,12 +110,13 @@ def build(context: AssetExecutionContext, dbt: DbtCliResource, client, args: lis
                          metadata={"failed": "\n".join(failed)})
 
 
-def run_model_step(context: AssetExecutionContext, client, specs: list[model_tags.ModelSpec]) -> None:
-    """The model tags' models trained, validated and scored for this run (orchestration/models/model_tags.py). A model
-    with too low an AUC, or none, does not fail the step: its tag's blocking auc check holds the tag."""
+def run_model_step(context, client, specs: list[model_tags.ModelSpec], as_of=None, run_id: str | None = None) -> None:
+    """The model tags' models trained, validated and scored for this run (orchestration/models/model_tags.py; as_of and
+    run_id default to the run's). A model with too low an AUC, or none, does not fail the step: its tag's blocking
+    auc check holds the tag."""
     if not specs:
         return
-    for record in model_tags.run(client, as_of_of(context), run_id_of(context), specs):
+    for record in model_tags.run(client, as_of or as_of_of(context), run_id or run_id_of(context), specs):
         if record.error:
             context.log.warning(f"model tag {record.spec.tag_key}: no model ({record.error}); its auc check holds it")
         else:
