@@ -66,6 +66,8 @@ class Results:
     demo_s: float = 0.0
     floor_s: dict[str, float] = field(default_factory=dict)
     full: Refresh | None = None
+    # the model step of the full refresh, per model tag: train_s, score_s (seconds), auc, trained on, scored
+    model_step: dict = field(default_factory=dict)
     incremental: Refresh | None = None
     appended_rows: dict[str, int] = field(default_factory=dict)
     ours_step_s: list[float] = field(default_factory=list)
@@ -174,6 +176,16 @@ def measured_refresh(client, *args: str) -> Refresh:
     return Refresh(wall, engine, queries, peak_memory_gib(pid), python_peak, top_nodes(client, since))
 
 
+def model_step(client) -> dict:
+    """The model step of the latest run, per model tag, as the step recorded it in tag_store.model_versions."""
+    rows = client.query(
+        "SELECT tag_key, train_seconds, score_seconds, validation_auc, train_rows + validation_rows, scored_customers "
+        "FROM tag_store.model_versions WHERE run_id = (SELECT argMax(run_id, trained_at) FROM tag_store.model_versions)"
+    ).result_rows
+    return {tag: {"train_s": train, "score_s": score, "auc": auc, "trained_on": trained_on, "scored": scored}
+            for tag, train, score, auc, trained_on, scored in rows}
+
+
 def scan_floor(client) -> dict[str, float]:
     """The least a correct full refresh must do: read every column of every raw table once."""
     from orchestration.warehouse import contract
@@ -260,7 +272,8 @@ def main() -> None:
 
             step("full nightly refresh (the whole Dagster job)")
             results.full = measured_refresh(client, "--as-of", AS_OF.isoformat())
-            print(f"  {results.full}")
+            results.model_step = model_step(client)
+            print(f"  {results.full}\n  model step: {results.model_step}")
             results.save()
 
             step(f"peer: staging, feature mart and rule tags, ours and DuckDB, alternating, {ROUNDS[args.scale]} round(s)")

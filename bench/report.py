@@ -171,6 +171,8 @@ def growth(runs: dict) -> list[str]:
         ("scan floor", lambda r: _value(sum(r.floor_s.values()) if r.floor_s else None, " s", 2)),
         ("full refresh, wall", lambda r: _value(r.full and r.full.wall_s, " s", 0)),
         ("full refresh, engine time", lambda r: _value(r.full and r.full.engine_s, " s", 0)),
+        ("full refresh, model step (train + score)", lambda r: _value(
+            sum(m["train_s"] + m["score_s"] for m in r.model_step.values()) if r.model_step else None, " s", 1)),
         ("full refresh, warehouse peak", lambda r: _value(r.full and r.full.warehouse_peak_gib, " GiB", 2)),
         ("full refresh, refresh process peak", lambda r: _value(r.full and r.full.python_peak_gib, " GiB", 2)),
         ("ours / DuckDB (staging, mart, rule tags)", lambda r: (

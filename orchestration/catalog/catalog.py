@@ -57,7 +57,7 @@ CATEGORIES = {
     "attribute": "attr",
     "score": "score",
 }
-METHODS = ("rule", "rfm", "score", "manual", "sql")
+METHODS = ("rule", "rfm", "score", "manual", "sql", "model")
 # labels: several labels per customer (the rule returns an array of strings; one row per value in the long
 # table, an Array(String) column in the profile, one bitmap per value).
 VALUE_TYPES = ("flag", "label", "number", "labels")
@@ -92,6 +92,7 @@ METHOD_VALUE_TYPES = {
     "score": ("number",),
     "manual": ("flag",),
     "sql": VALUE_TYPES,
+    "model": ("label",),  # the band of the model's score: high, medium, low (orchestration/models/model_tags.py)
 }
 
 # Jinja's delimiters: every text cell of the catalog and the audiences is data, and dbt renders the

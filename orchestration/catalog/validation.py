@@ -11,6 +11,7 @@ from orchestration.catalog.catalog import (
     METHOD_VALUE_TYPES, PLACEHOLDER, QUALITY_CHECKS_FILE, RESERVED_TAG_KEYS, SCORE_CAPS, SCORE_WEIGHTS, STATUSES,
     TAG_KEY, TAG_NAME, VALUE_TYPES, WHEN_BLOCKED, EVALUATED_AT, LANES, quality_checks, render_rule,
 )
+from orchestration.models import model_tags
 from orchestration.settings import PROJECT_DIR
 
 
@@ -75,6 +76,10 @@ def _validate_row(row: CatalogRow) -> list[tuple[str, str]]:
         add("rule", f"a {row.method} tag is computed elsewhere; leave rule empty (it would be ignored)")
     if row.method == "score" and "params" not in loaded_badly:
         problems.extend(_check_score_params(row))
+    if row.method == "model" and "params" not in loaded_badly:
+        problems.extend(("params", problem) for problem in model_tags.params_problems(row.params))
+        if "auc" not in row.blocking_checks:
+            add("blocking_checks", "a model tag blocks on auc (its AUC on held-out customers against min_auc)")
     if row.method == "sql" and TAG_KEY.fullmatch(row.tag_key) and row.status != "archived":
         model = CUSTOM_MODELS_DIR / f"tag_{row.tag_key}.sql"
         if not model.exists():

@@ -1,5 +1,11 @@
 """The nightly refresh as assets: every dbt model (staging, features, tags, outputs), then publishing.
 
+The dbt step runs dbt twice around the model step (orchestration/models/model_tags.py): the model tags read the
+scores it writes from tonight's staging. It is part of the dbt step rather than an asset of its own between two
+selections of the dbt assets: Dagster would split @dbt_assets into subsets, which dagster-dbt selects by FQN (the
+seed `audiences` would select every model under models/audiences/ with it) and, past 200 names, runs from a copy
+of the whole project directory.
+
 A run is identified by its Dagster run id (every row it writes to the tag store carries it) and
 computes as of its partition, a day (partitions.py). Publishing depends directly on every tag
 model; the quality checks are dbt tests, asset checks on the tag assets (orchestration/quality/quality.py):
@@ -15,6 +21,7 @@ from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 from orchestration import alerts
 from orchestration.catalog import catalog, catalog_sync
 from orchestration.dagster import dbt_runner, hooks
+from orchestration.models import model_tags
 from orchestration.dagster.partitions import AS_OF_PARTITIONS, ONE_DAY_PER_RUN, as_of_of, cutoff_of
 from orchestration.dagster.project import PROJECT
 from orchestration.dagster.resources import RefreshLock, WarehouseResource
@@ -71,6 +78,23 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     elif reasons := incremental.full_rebuild_reasons(client):
         context.log.warning(f"rebuilding staging and features in full: {'; '.join(reasons[:5])}")
         args.append("--full-refresh")
+    if context.is_subset:
+        # `tags refresh --select`: the chosen nodes in one invocation, after the model step when a model tag is
+        # among them (it reads the staging the night built)
+        chosen = {key.to_user_string() for key in context.selected_asset_keys}
+        run_model_step(context, client, [s for s in model_tags.model_specs()
+                                         if f"tag_models/{catalog_sync.model_name(s.tag_key)}" in chosen])
+        yield from build(context, dbt, client, args)
+        return
+    # The model tags read the scores the model step writes from tonight's staging: everything else first, then
+    # the model step, then what reads its tables (selectors.yml); each node is built once.
+    yield from build(context, dbt, client, [*args, "--selector", "before_model_step"])
+    run_model_step(context, client, model_tags.model_specs())
+    yield from build(context, dbt, client, [*args, "--selector", "after_model_step"])
+
+
+def build(context: AssetExecutionContext, dbt: DbtCliResource, client, args: list[str]):
+    """One dbt invocation of the step, its events streamed to Dagster."""
     # A failed quality check of error severity makes `dbt build` exit 1; Dagster judges those from the asset
     # checks (blocking or not), so the step fails only when another node errored or failed.
     invocation = dbt_runner.cli(dbt, args, run_values(context), context=context, raise_on_error=False)
@@ -84,6 +108,21 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     if failed:
         raise dg.Failure(description=f"dbt build failed: {'; '.join(failed[:5])}",
                          metadata={"failed": "\n".join(failed)})
+
+
+def run_model_step(context, client, specs: list[model_tags.ModelSpec], as_of=None, run_id: str | None = None) -> None:
+    """The model tags' models trained, validated and scored for this run (orchestration/models/model_tags.py; as_of and
+    run_id default to the run's). A model with too low an AUC, or none, does not fail the step: its tag's blocking
+    auc check holds the tag."""
+    if not specs:
+        return
+    for record in model_tags.run(client, as_of or as_of_of(context), run_id or run_id_of(context), specs):
+        if record.error:
+            context.log.warning(f"model tag {record.spec.tag_key}: no model ({record.error}); its auc check holds it")
+        else:
+            context.log.info(f"model tag {record.spec.tag_key}: model {record.version}, AUC {record.validation_auc:.4f} "
+                             f"(min_auc {record.spec.min_auc}) on {record.validation_rows:,} held-out customers, "
+                             f"{record.scored:,} customers scored; {record.train_seconds + record.score_seconds:.1f} s")
 
 
 def with_tag_figures(events, manifest: dict, client):

@@ -22,8 +22,9 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource
 
 from orchestration.catalog import catalog
+from orchestration.models import model_tags
 from orchestration.dagster import refinement
-from orchestration.dagster.assets import check_catalog, run_id_of
+from orchestration.dagster.assets import check_catalog, run_id_of, run_model_step
 from orchestration.dagster.hooks import alert_on_failure
 from orchestration.dagster.partitions import AS_OF_PARTITIONS, ONE_DAY_PER_RUN, as_of_of
 from orchestration.dagster.resources import RefreshLock, WarehouseResource
@@ -63,6 +64,9 @@ def new_tags(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: War
     # written again from the catalog (catalog_sync)
     models = {"tag_catalog", "all_tags", *(f"tag_{key}" for key in keys), *refinement.STORE_MODELS,
               *refinement.QUALITY_MODELS}
+    # a new model tag reads the scores of its model, trained on the night's staging under this run's id
+    run_model_step(context, client, [s for s in model_tags.model_specs() if s.tag_key in keys], night[0],
+                   run_id_of(context))
     return refinement.build(context, dbt, client, what="the new tags' run", models=models, tag_keys=keys,
                             as_of=night[0], run_id=run_id_of(context), cutoff=night[1], lane="new_tags")
 

@@ -17,6 +17,7 @@ What the catalog says about values (it has no list of a label's values, nor a ra
   models/tags/methods/_methods.yml); an rfm number: R*100 + F*10 + M with each score in the accepted
   values declared there (111..555);
 - a score number: 0 to 100 x the sum of its weights (params), as macros/tags/score_tag.sql computes it;
+- a model label: one of its bands, high, medium, low (macros/tags/model_tag.sql);
 - sql labels and rule or sql numbers: nothing is declared, so nothing is checked beyond the keys.
 
 Everything runs in ClickHouse: a GX SQL datasource on the warehouse through clickhouse-connect's own
@@ -49,6 +50,7 @@ from filelock import FileLock
 from orchestration import settings
 from orchestration.relations import relation
 from orchestration.catalog import catalog, catalog_sync
+from orchestration.models import model_tags
 
 # The GX project of the quality checks (shared with quality.py's figures suite, hence its lock).
 GX_PROJECT_DIR = settings.PROJECT_DIR / "reports" / "quality"
@@ -151,6 +153,8 @@ def label_values(client, row: catalog.CatalogRow) -> list[str] | None:
     """The values a label tag may take (see the module's docstring); None when nothing is declared."""
     if row.method == "rfm":
         return [str(v) for v in _accepted_values("int_customer_rfm", "segment")]
+    if row.method == "model":
+        return list(model_tags.BANDS)
     if row.method != "rule":
         return None
     # the label's text as macros/tags/tag_value.sql stores it, each element of a labels tag's array; '' is "not tagged"

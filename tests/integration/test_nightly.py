@@ -45,7 +45,8 @@ def test_the_job_builds_checks_and_publishes(demo_night, client):
                            "GROUP BY check ORDER BY check")
     built = [r for r in catalog.load() if r.status != "archived"]
     assert dict(results) == {"accuracy": len([r for r in built if r.method in ("rule", "score", "manual")]),
-                             "coverage": len(built), "distribution": len(built), "stability": len(built)}
+                             "coverage": len(built), "distribution": len(built), "stability": len(built),
+                             "auc": len([r for r in built if r.method == "model"])}
 
 
 def test_the_run_is_recorded_in_the_dagster_instance_the_ui_opens(demo_night, client, server):
@@ -302,7 +303,7 @@ def test_hygiene_figures_match_hand_computed_ones(demo_night, client, server):
     used = sorted(by_queries | by_audiences)
     assert {"vip", "churn_risk"} <= by_queries and "influencer" not in used
     assert found.used == used and found.usage_rate == pytest.approx(len(used) / len(active))
-    assert found.total_active == len(active) == 36
+    assert found.total_active == len(active) == 37
     assert hygiene.total_tags_status(found.total_active) == "warning"  # over 35, not over 50
     assert found.zombies == []  # every tag was first published days ago, well under 90
 

@@ -14,11 +14,13 @@ def test_committed_stubs_agree_with_the_catalog():
 def test_every_generated_tag_has_a_one_line_stub_and_sql_tags_none():
     rows = catalog.load()
     files = catalog_sync.expected_files(rows)
-    assert {r.method for r in rows} == {"rule", "rfm", "score", "manual", "sql"}
+    assert {r.method for r in rows} == {"rule", "rfm", "score", "manual", "sql", "model"}
     for row in rows:
         path = catalog_sync.GENERATED_DIR / f"tag_{row.tag_key}.sql"
         if row.method in ("rule", "manual", "rfm", "score") and row.status != "archived":
             assert files[path].endswith(f"{{{{ catalog_tag('{row.tag_key}') }}}}\n")
+        elif row.method == "model" and row.status != "archived":  # only model tags depend on the model step
+            assert files[path].endswith(f"{{{{ model_tag('{row.tag_key}') }}}}\n")
         else:
             assert path not in files
 

@@ -20,6 +20,7 @@
     'high_frequency_customer': 'flag',
     'awaiting_reactivation': 'flag',
     'churn_risk': 'flag',
+    'churn_predicted': 'label',
     'interest': 'labels',
     'category_focus': 'label',
     'active_customer': 'flag',

@@ -45,6 +45,9 @@ union all
 -- depends_on: {{ ref('tag_churn_risk') }}
 {{ tag_rows('churn_risk') }}
 union all
+-- depends_on: {{ ref('tag_churn_predicted') }}
+{{ tag_rows('churn_predicted') }}
+union all
 -- depends_on: {{ ref('tag_interest') }}
 {{ tag_rows('interest') }}
 union all
