@@ -58,7 +58,8 @@ def observe(client, rows: list[catalog.CatalogRow]) -> dict[str, tuple[int, floa
     customers = int(client.command(f"SELECT count() FROM {relation('customer_features')}"))
     found = {}
     for row in catalog_sync.built(rows):
-        members = int(client.command(f"SELECT count() FROM {relation(catalog_sync.model_name(row.tag_key))}"))
+        # customers, not rows: a labels tag has a row per value
+        members = int(client.command(f"SELECT uniqExact(customer_id) FROM {relation(catalog_sync.model_name(row.tag_key))}"))
         found[row.tag_key] = (members, members / customers if customers else 0.0)
     return found
 

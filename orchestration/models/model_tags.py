@@ -252,6 +252,7 @@ def record_version(client, record: TrainedModel, run_id: str) -> None:
 def create_tables(client) -> None:
     """The two tables of the model step (the dbt sources model_runs.*). Scores are needed by their run's build
     only: kept 7 days. Versions are kept."""
+    client.command(f"CREATE DATABASE IF NOT EXISTS {relation(SCORES).split('.')[0]}")  # a warehouse dbt never built
     client.command(f"""
         CREATE TABLE IF NOT EXISTS {relation(SCORES)} (
             run_id String, as_of Date, tag_key LowCardinality(String), customer_id String, score Float64,

@@ -68,7 +68,10 @@ def prepare(initiator, others: list, as_of: dt.date) -> list[str]:
     """Make the sharded tables exist on every server before the first nightly run (steps 1 and 2 above).
     Needs DBT_TARGET=two_shards and the initiator's ports in the environment."""
     from orchestration.dagster import dbt_runner  # dbt loads slowly; the rest of this module does not need it
+    from orchestration.models import model_tags  # (and scikit-learn, which model_tags imports when it trains)
 
+    # the model tags read the model step's scores table, which the nightly's dbt step makes before they build
+    model_tags.create_tables(initiator)
     # What tag_snapshots reads is built for real (the tag models read the catalog seed while they
     # compile, which --empty would leave empty); tag_snapshots itself with no rows. Raises DbtFailed.
     dbt_runner.run("build --resource-type seed --resource-type model --exclude tag_snapshots", as_of,

@@ -81,7 +81,7 @@ def test_the_suites_follow_the_catalog_and_pass_on_the_demo_night(validated, gx_
     checked_values = {e["meta"]["tag_key"] for e in suite["expectations"] if e["type"] == "expect_column_values_to_be_in_set"
                       and "tag_key" in e.get("meta", {})}
     assert checked_values == {r.tag_key for r in built if r.value_type == "flag"
-                              or (r.value_type in ("label", "labels") and r.method in ("rule", "rfm"))}
+                              or (r.value_type in ("label", "labels") and r.method in ("rule", "rfm", "model"))}
     keys = next(e for e in suite["expectations"] if e["kwargs"].get("column") == "tag_key")
     assert sorted(keys["kwargs"]["value_set"]) == sorted(r.tag_key for r in built)
     rfm = next(e for e in suite["expectations"] if e.get("meta", {}).get("tag_key") == "rfm_segment")
