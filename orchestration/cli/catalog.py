@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import uuid
 from typing import Annotated
 
 import typer
@@ -76,6 +77,7 @@ def catalog_calibrate(
     it observed, as a diff of seeds/tag_catalog.csv (written with --write)."""
     from orchestration.catalog import calibrate, catalog
     from orchestration.dagster import dbt_runner, refresh
+    from orchestration.models import model_tags
     from orchestration.warehouse import db, refresh_lock
 
     calibrate.proposed_range(0.5, margin)  # a bad --margin is named before anything is built
@@ -84,7 +86,15 @@ def catalog_calibrate(
     with refresh_lock.held("tags catalog calibrate"):
         refresh.prepare(rows, day)
         console.print(f"building staging, features and every tag as of {day} (nothing is published; dbt output follows)")
-        dbt_runner.run("build", day, select=["+tag:tag"])
+        # as the night does: the model tags after the model step, which trains on the staging just built
+        run_id, specs = f"calibrate-{uuid.uuid4()}", model_tags.model_specs()
+        models = [catalog_sync.model_name(spec.tag_key) for spec in specs]
+        model_tags.create_tables(client)
+        dbt_runner.run(" ".join(["build", *(["--exclude", *models] if models else [])]), day, select=["+tag:tag"],
+                       run_id=run_id)
+        if specs:
+            model_tags.run(client, day, run_id, specs)
+            dbt_runner.run("build", day, select=models, run_id=run_id)
         proposals = calibrate.propose(rows, calibrate.observe(client, rows), margin)
     table = Table(title=f"Coverage as of {day} against the catalog's ranges (proposed: observed ± {margin:.0%} of it)")
     for column in ("tag", "members", "coverage", "catalog range", "passes", "proposed"):
