@@ -35,11 +35,13 @@ CLIENTS = 8
 MAX_READS_PER_CLIENT = 5000  # bounded, whatever the refresh's length
 
 READS = {
-    # (as_of, tags, tags whose member_count disagrees with the long table of the same as_of)
+    # (as_of, tags, tags whose member_count disagrees with the long table of the same as_of; customers, not rows:
+    # a labels tag has a row per value)
     "tag list vs long table": """
         SELECT any(c.as_of), count(), countIf(c.member_count != l.members OR (l.members > 0 AND l.as_of != c.as_of))
         FROM tags.tag_catalog AS c
-        LEFT JOIN (SELECT as_of, tag_key, count() AS members FROM tags.customer_tags GROUP BY as_of, tag_key) AS l
+        LEFT JOIN (SELECT as_of, tag_key, uniqExact(customer_id) AS members FROM tags.customer_tags
+                   GROUP BY as_of, tag_key) AS l
             USING (tag_key)
         WHERE c.status != 'archived'""",
     # (as_of, customers, customers whose profile row is another day's)
