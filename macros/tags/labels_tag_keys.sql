@@ -10,3 +10,10 @@
     {%- endif -%}
     ('{{ keys | sort | join("', '") }}')
 {%- endmacro %}
+
+{#- A tag's customers among its rows, in a query grouped by tag_key: the rows for a tag of one row per customer, the
+    distinct customers for a labels tag (a row per value; only its rows are hashed). condition: the rows that count. -#}
+{% macro tag_customers(condition='1') -%}
+    if(tag_key in {{ labels_tag_keys() }}, uniqExactIf(customer_id, tag_key in {{ labels_tag_keys() }} and ({{ condition }})),
+       countIf({{ condition }}))
+{%- endmacro %}

@@ -26,12 +26,7 @@ drift as (
 
 {#- a labels tag has a change row per value: its customers are counted once each #}
 changes as (
-    select tag_key,
-           if(tag_key in {{ labels_tag_keys() }}, uniqExactIf(customer_id, tag_key in {{ labels_tag_keys() }}), count())
-               as changed,
-           if(tag_key in {{ labels_tag_keys() }},
-              uniqExactIf(customer_id, tag_key in {{ labels_tag_keys() }} and change = 'removed'),
-              countIf(change = 'removed')) as removed
+    select tag_key, {{ tag_customers() }} as changed, {{ tag_customers("change = 'removed'") }} as removed
     from {{ ref('tag_change_log') }}
     where run_id = {{ run_id() }}
     group by tag_key

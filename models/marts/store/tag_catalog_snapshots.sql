@@ -8,8 +8,7 @@
 
 {#- a labels tag has a row per value: its members are counted once each (only its rows are hashed) #}
 with members as (
-    select tag_key, if(tag_key in {{ labels_tag_keys() }}, uniqExactIf(customer_id, tag_key in {{ labels_tag_keys() }}),
-                       count()) as member_count
+    select tag_key, {{ tag_customers() }} as member_count
     from {{ ref('tag_snapshots') }}
     where run_id = {{ run_id() }}
     group by tag_key
