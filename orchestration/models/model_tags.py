@@ -5,12 +5,15 @@ in the 90 days after a day), the features it learns from (`features='orders_90d 
 FEATURES), the AUC the model must reach on held-out customers (`min_auc`), the score bands (`band_high`,
 `band_medium`) and a seed. For a run as of day D:
 
-  1. training set: every customer's features as of D - horizon, labelled with the target observed over
-     (D - horizon, D], so the outcome is known; the features are recomputed from staging as of that day;
+  1. training set: the customers' features as of D - horizon, labelled with the target observed over
+     (D - horizon, D], so the outcome is known; the features are recomputed from staging as of that day. At most
+     MAX_TRAINING_CUSTOMERS of them, the first by cityHash64(customer_id, seed): the engine aggregates every
+     customer, Python holds a bounded sample whatever the scale;
   2. validation: the customers whose cityHash64(customer_id, seed) falls in the held-out 20% are not trained on;
      the model's AUC on them is recorded, and the tag's blocking `auc` check (a dbt test,
      macros/tests/quality/auc.sql) compares it with min_auc: below it, or no AUC at all, holds the tag;
-  3. scoring: today's features (as of D), the model's probability of the target per customer, into
+  3. scoring: today's features (as of D), the model's probability of the target per customer, computed by the
+     engine from the recorded coefficients (INSERT ... SELECT: no customer passes through Python) into
      tag_store.model_scores; the tag's dbt model (macros/tags/model_tag.sql) bands it into high, medium, low.
 
 The model (standardised features, logistic regression) is deterministic: the same staging, params and seed give
@@ -56,6 +59,9 @@ TARGETS = {"no_order": "no counted order in the horizon", "ordered": "at least o
 COUNTED_ORDER_STATUSES = ("paid", "shipped", "delivered", "completed")
 BANDS = ("high", "medium", "low")
 VALIDATION_PERCENT = 20
+# A logistic regression on 7 features learns as well from 200,000 customers as from millions; the cap keeps the
+# training step's memory and time flat as the customers grow (1 M customers: BENCHMARKS.md, "model step").
+MAX_TRAINING_CUSTOMERS = 200_000
 MODEL_PARAMS = ("target", "horizon_days", "features", "min_auc", "band_high", "band_medium", "seed")
 OPTIONAL_PARAMS = ("shuffle_target_seed",)
 SCORES = "model_runs.model_scores"
@@ -145,7 +151,7 @@ class TrainedModel:
 
 
 def _feature_query(features: tuple[str, ...], with_label: bool) -> str:
-    """Every customer who had signed up by the end of {day}: id, held_out, the features as of {day}
+    """Every customer who had signed up by the end of {day}: id, held_out, the features as of {day} as array x
     (and, with_label, whether the target happened in ({day}, {day} + horizon])."""
     order_columns = ",\n           ".join(f"{expression} as {name}" for name, expression in FEATURES.items())
     selected = ", ".join(
@@ -170,8 +176,22 @@ left join (
           from {relation('stg_orders')}
           where status in ({statuses}) and ordered_at < toDateTime(day + 1))
     group by customer_id
-) as orders on orders.customer_id = customers.customer_id
-order by customer_id"""
+) as orders on orders.customer_id = customers.customer_id"""
+
+
+def _training_query(features: tuple[str, ...]) -> str:
+    """The training and held-out customers: at most MAX_TRAINING_CUSTOMERS, the same ones for the same data and
+    seed, in a fixed order (so the fit is deterministic)."""
+    return (_feature_query(features, with_label=True)
+            + f"\norder by cityHash64(customer_id, {{seed:UInt64}}), customer_id limit {MAX_TRAINING_CUSTOMERS}")
+
+
+def _score_expression(coefficients: dict) -> str:
+    """The model's probability as SQL over the feature array x: the logistic of the standardised features' weighted
+    sum, what the fitted pipeline's predict_proba computes (StandardScaler, then LogisticRegression)."""
+    terms = " + ".join(f"({weight!r}) * ((x[{i + 1}] - ({mean!r})) / ({scale!r}))" for i, (weight, mean, scale) in
+                       enumerate(zip(coefficients["weights"], coefficients["mean"], coefficients["scale"])))
+    return f"1 / (1 + exp(-(({coefficients['intercept']!r}) + {terms})))"
 
 
 def _read(client, query: str, parameters: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
@@ -194,7 +214,7 @@ def train(client, spec: ModelSpec, as_of: dt.date) -> tuple[TrainedModel, object
     started = time.perf_counter()
     train_as_of = as_of - dt.timedelta(days=spec.horizon_days)
     record = TrainedModel(spec, as_of, train_as_of)
-    _, held_out, x, ordered = _read(client, _feature_query(spec.features, with_label=True),
+    _, held_out, x, ordered = _read(client, _training_query(spec.features),
                                     {"day": train_as_of, "outcome_end": as_of + dt.timedelta(days=1), "seed": spec.seed})
     if ordered is None or not len(ordered):
         record.error = f"no customers had signed up by {train_as_of} (as_of {as_of} minus horizon {spec.horizon_days} days)"
@@ -222,16 +242,20 @@ def train(client, spec: ModelSpec, as_of: dt.date) -> tuple[TrainedModel, object
     return record, pipeline
 
 
-def score(client, record: TrainedModel, pipeline, run_id: str) -> None:
-    """Today's customers (as of D) scored by the model, into model_scores under this run's id."""
+def score(client, record: TrainedModel, run_id: str) -> None:
+    """Today's customers (as of D) scored by the recorded model, into model_scores under this run's id: one
+    INSERT ... SELECT, so the customers and their features stay in the engine."""
     started = time.perf_counter()
-    ids, _, x, _ = _read(client, _feature_query(record.spec.features, with_label=False),
-                         {"day": record.as_of, "seed": record.spec.seed})
-    scores = pipeline.predict_proba(x)[:, 1] if len(ids) else np.array([])
-    client.insert(relation(SCORES), [[run_id] * len(ids), [record.as_of] * len(ids), [record.spec.tag_key] * len(ids),
-                                     ids.tolist(), scores.round(6).tolist()],
-                  column_names=["run_id", "as_of", "tag_key", "customer_id", "score"], column_oriented=True)
-    record.scored = len(ids)
+    client.command(
+        f"INSERT INTO {relation(SCORES)} (run_id, as_of, tag_key, customer_id, score) "
+        f"SELECT {{run_id:String}}, {{day:Date}}, {{tag_key:String}}, customer_id, "
+        f"round({_score_expression(record.coefficients)}, 6) "
+        f"FROM ({_feature_query(record.spec.features, with_label=False)})",
+        parameters={"run_id": run_id, "day": record.as_of, "tag_key": record.spec.tag_key, "seed": record.spec.seed},
+        settings={"join_use_nulls": 0})
+    record.scored = int(client.command(
+        f"SELECT count() FROM {relation(SCORES)} WHERE run_id = {{run_id:String}} AND tag_key = {{tag_key:String}}",
+        parameters={"run_id": run_id, "tag_key": record.spec.tag_key}))
     record.score_seconds = round(time.perf_counter() - started, 3)
 
 
@@ -276,7 +300,7 @@ def run(client, as_of: dt.date, run_id: str, specs: list[ModelSpec] | None = Non
     for spec in model_specs() if specs is None else specs:
         record, pipeline = train(client, spec, as_of)
         if pipeline is not None:
-            score(client, record, pipeline, run_id)
+            score(client, record, run_id)
         record_version(client, record, run_id)
         done.append(record)
     return done

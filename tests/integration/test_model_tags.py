@@ -56,8 +56,14 @@ def test_the_same_data_and_seed_give_the_same_model(demo_night, client):
     [spec] = [s for s in model_tags.model_specs() if s.tag_key == TAG]
     [(version, auc)] = rows(client, "SELECT version, validation_auc FROM tag_store.model_versions WHERE run_id = %(r)s",
                             r=demo_night.run_id)
-    again, _ = model_tags.train(client, spec, AS_OF)
+    again, pipeline = model_tags.train(client, spec, AS_OF)
     assert (again.version, again.validation_auc) == (version, auc)
+    # the engine scores with the recorded coefficients what the fitted pipeline predicts
+    ids, x = zip(*rows(client, f"SELECT customer_id, x FROM ({model_tags._feature_query(spec.features, False)}) "
+                               "ORDER BY customer_id LIMIT 200", day=AS_OF, seed=spec.seed))
+    scored = dict(rows(client, "SELECT customer_id, score FROM tag_store.model_scores WHERE run_id = %(r)s",
+                       r=demo_night.run_id))
+    assert [scored[i] for i in ids] == pytest.approx(pipeline.predict_proba(x)[:, 1].tolist(), abs=2e-6)
     other_seed, _ = model_tags.train(client, dataclasses.replace(spec, seed=spec.seed + 1), AS_OF)
     assert other_seed.version != version
 
