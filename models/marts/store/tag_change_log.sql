@@ -29,32 +29,57 @@ moved as (
     full outer join last_run using (tag_key, tag_value)
 ),
 
-moves as (
-    select tag_key, arrayJoin(bitmapToArray(entered)) as customer_index, tag_value as moved_value, tag_value as new_value,
-           '' as old_value
+{#- A customer has one value per tag in a run (tag_snapshots' one_value_per_customer_in_run): one who entered a
+    value and departed another of the same tag changed. Those are found per tag as bitmaps (entered any value and
+    departed any), so only they are paired row by row; everyone else is added or removed as expanded. A first night
+    (nothing departed) pairs nobody: at 1 M customers its 15.5 M rows had all been grouped to pair none (BENCHMARKS.md).
+    A labels tag has several values per customer, each its own membership: a value is added or removed, never
+    changed, so it has no row here and joins to an empty bitmap. -#}
+switched as (
+    select tag_key, bitmapAnd(groupBitmapOrState(entered), groupBitmapOrState(departed)) as customers
     from moved
-    union all
-    select tag_key, arrayJoin(bitmapToArray(departed)) as customer_index, tag_value as moved_value, '' as new_value,
-           tag_value as old_value
-    from moved
+    where tag_key not in {{ labels_tag_keys() }}
+    group by tag_key
 ),
 
-{#- a customer has one value per tag in a run (tag_snapshots' one_value_per_customer_in_run), so a value that
-    entered and one that departed the same tag is a change; '' (never a stored value) means absent. A labels tag
-    has several values per customer, each its own membership: a value is added or removed, never changed. -#}
-paired as (
-    select tag_key, customer_index, max(new_value) as new_value, max(old_value) as old_value
-    from moves
-    group by tag_key, customer_index, if(tag_key in {{ labels_tag_keys() }}, moved_value, '')
+split as (
+    select
+        moved.tag_key as tag_key,
+        moved.tag_value as tag_value,
+        bitmapAndnot(moved.entered, switched.customers) as added,
+        bitmapAndnot(moved.departed, switched.customers) as removed,
+        bitmapAnd(moved.entered, switched.customers) as switched_in,
+        bitmapAnd(moved.departed, switched.customers) as switched_out
+    from moved
+    left join switched on switched.tag_key = moved.tag_key
+),
+
+{#- '' (never a stored value) means absent -#}
+moves as (
+    select tag_key, arrayJoin(bitmapToArray(added)) as customer_index, '' as old_value, tag_value as new_value
+    from split
+    union all
+    select tag_key, arrayJoin(bitmapToArray(removed)) as customer_index, tag_value as old_value, '' as new_value
+    from split
+    union all
+    select tag_key, customer_index, max(old_value) as old_value, max(new_value) as new_value
+    from (
+        select tag_key, arrayJoin(bitmapToArray(switched_in)) as customer_index, '' as old_value, tag_value as new_value
+        from split
+        union all
+        select tag_key, arrayJoin(bitmapToArray(switched_out)) as customer_index, tag_value as old_value, '' as new_value
+        from split
+    )
+    group by tag_key, customer_index
 )
 
 select
     {{ run_id() }} as run_id,
     {{ as_of() }} as as_of,
     customer_index.customer_id as customer_id,
-    paired.tag_key as tag_key,
+    moves.tag_key as tag_key,
     multiIf(old_value = '', 'added', new_value = '', 'removed', 'changed') as change,
     old_value,
     new_value
-from paired
-inner join {{ ref('customer_index') }} as customer_index on customer_index.customer_index = paired.customer_index
+from moves
+inner join {{ ref('customer_index') }} as customer_index on customer_index.customer_index = moves.customer_index
