@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -87,12 +88,27 @@ def client(server):
     return db.client()
 
 
+@pytest.fixture(scope="session")
+def demo_night_template(tmp_path_factory) -> tuple[Path, refresh.RefreshOutcome]:
+    """2,000 demo customers (seed 42), published as of AS_OF by the nightly job, once a session on a server of its
+    own, then stopped: each module that needs the night starts from a copy (a night costs about a minute)."""
+    root = tmp_path_factory.mktemp("demo-night")
+    with running_server(root):
+        demo.generate(db.client(), 2000, 42, AS_OF)
+        outcome = refresh.run(AS_OF, None, catalog.load())
+        assert outcome.success and outcome.published, outcome.failures
+    return root, outcome
+
+
 @pytest.fixture(scope="module")
-def demo_night(client):
-    """2,000 demo customers (seed 42), published as of AS_OF by the nightly job."""
-    demo.generate(client, 2000, 42, AS_OF)
-    outcome = refresh.run(AS_OF, None, catalog.load())
-    assert outcome.success and outcome.published, outcome.failures
+def demo_night(server, client, demo_night_template):
+    """The demo night in the module's own server: the template's directory (tables and the Dagster instance that
+    recorded the run) copied over the module's, then started again on the module's ports."""
+    template, outcome = demo_night_template
+    warehouse.stop(server.root)
+    shutil.rmtree(server.root)
+    shutil.copytree(template, server.root, symlinks=True)  # the tables' links into store/ are relative
+    warehouse.start(server.root, server.http_port, server.tcp_port)
     return outcome
 
 
