@@ -8,7 +8,7 @@ CUSTOMERS ?= 10000
 SEED      ?= 42
 SCALE     ?= M
 
-.PHONY: setup run test ui stop bench bench-demo bench-new-tag bench-audience clean
+.PHONY: setup run test test-all ui stop bench bench-demo bench-new-tag bench-audience clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,11 @@ CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)
 
+# CI's suite: every test but the slow ones (pyproject.toml's markers); test-all runs them too.
 test: setup $(CHROMIUM)
+	$(BIN)/pytest -m "not slow"
+
+test-all: setup $(CHROMIUM)
 	$(BIN)/pytest
 
 # Dagster's UI on the instance every run is recorded in (.dagster/, or DAGSTER_HOME).

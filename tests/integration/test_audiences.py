@@ -20,12 +20,11 @@ from orchestration.catalog import catalog
 from orchestration.cli import app
 from orchestration.dagster import refresh
 from orchestration.warehouse import bi_access
-from orchestration.warehouse import demo
 from tests.conftest import BI_TEST_PASSWORD
 from tests.integration.known import AS_OF
 
 DAY_2 = AS_OF + dt.timedelta(days=1)
-CUSTOMERS = 4000
+CUSTOMERS = 2000  # the demo night's (tests/conftest.py)
 
 
 def rows(client, sql: str, **parameters) -> list[tuple]:
@@ -43,11 +42,8 @@ def ids(path: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def night(client):
-    demo.generate(client, CUSTOMERS, 7, AS_OF)
-    outcome = refresh.run(AS_OF, None, catalog.load())
-    assert outcome.success, outcome.failures
-    return outcome
+def night(demo_night):
+    return demo_night
 
 
 @pytest.fixture(scope="module")
@@ -321,6 +317,7 @@ def test_json_output_carries_the_same_figures_as_the_tables_and_fixed_choices_ar
         assert not Path(args[args.index("--out") + 1]).exists()
 
 
+@pytest.mark.slow
 def test_the_next_night_records_who_entered_and_left_each_audience(night, client):
     before = {a: members_of(client, a) for a in audiences.live_keys(client)}
     outcome = refresh.run(DAY_2, None, catalog.load())

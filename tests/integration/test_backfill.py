@@ -100,6 +100,7 @@ def test_the_job_is_partitioned_by_day(dagster_dev):
     assert keys[-1] == dt.date.today().isoformat()  # the night's run computes as of the day it runs
 
 
+@pytest.mark.slow
 def test_a_three_day_backfill_publishes_the_days_in_order_one_run_at_a_time(dagster_dev, client):
     nodes = dagster_dev.query("query($p: PipelineSelector!) { assetNodes(pipeline: $p) { assetKey { path } } }", p=JOB)
     assets = [node["assetKey"] for node in nodes["assetNodes"]]
@@ -131,6 +132,7 @@ def test_a_three_day_backfill_publishes_the_days_in_order_one_run_at_a_time(dags
     assert client.query("SELECT max(as_of) FROM tags.customer_tags").result_rows == [(DAYS[-1],)]
 
 
+@pytest.mark.slow
 def test_tags_refresh_runs_the_days_it_is_given_oldest_first_each_published_before_the_next(demo_data, client):
     later = [DAYS[-1] + dt.timedelta(days=n) for n in (1, 2)]
     result = tags_cli("refresh", "--as-of", later[1].isoformat(), "--as-of", later[0].isoformat())

@@ -19,6 +19,7 @@ def coverage_failures(outcome: refresh.RefreshOutcome) -> set[str]:
     return {c.asset for c in outcome.checks if not c.passed and c.metadata.get("check") == "coverage"}
 
 
+@pytest.mark.slow
 def test_calibrated_ranges_let_a_night_of_unlike_data_publish_every_tag(client, tmp_path):
     demo.generate(client, 1500, 7, AS_OF)  # another seed and scale than the demo's 10,000 / 42
     # and unlike it: nobody holds a member tier, every order is twenty times larger

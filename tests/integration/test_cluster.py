@@ -78,6 +78,7 @@ def two_shards(single_node, tmp_path_factory):
             warehouse.stop(root)
 
 
+@pytest.mark.slow
 def test_two_shards_give_the_tags_and_audience_sizes_of_one_server(single_node, two_shards):
     initiator, other = two_shards
     demo.generate(initiator, CUSTOMERS, 42, AS_OF)
@@ -99,6 +100,7 @@ def test_two_shards_give_the_tags_and_audience_sizes_of_one_server(single_node, 
         assert found[name] == rows, (name, set(found[name]) ^ set(rows))
 
 
+@pytest.mark.slow
 def test_a_rerun_on_two_shards_replaces_the_published_run_and_cleans_what_it_can(single_node, two_shards):
     initiator, _ = two_shards
     first_run = initiator.command("SELECT any(run_id) FROM tag_store.publish_log")

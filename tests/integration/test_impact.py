@@ -20,6 +20,8 @@ from orchestration.warehouse import demo
 from tests.conftest import tags_cli
 from tests.integration.known import AS_OF
 
+pytestmark = pytest.mark.slow  # two nights forty days apart: make test-all
+
 CUSTOMERS = 2000
 SEED = 42
 # the campaign's night, early enough that the night after its window is not in the future

@@ -45,7 +45,8 @@ def first_night(demo_night):
 
 @pytest.mark.parametrize("day, appends", [
     (AS_OF + dt.timedelta(days=1), True),
-    (AS_OF, False),  # a replay of an earlier as_of: yesterday's newest rows become "after as_of"
+    # a replay of an earlier as_of: yesterday's newest rows become "after as_of"
+    pytest.param(AS_OF, False, marks=pytest.mark.slow),
 ])
 def test_an_incremental_night_equals_a_full_rebuild(first_night, client, day, appends):
     if appends:
@@ -68,6 +69,7 @@ def test_an_incremental_night_equals_a_full_rebuild(first_night, client, day, ap
     assert checksums(client) == incremental_result
 
 
+@pytest.mark.slow
 def test_raw_replaced_by_other_data_leaves_nothing_behind(first_night, client):
     """Other customers, months and load day: the partitions raw no longer has are dropped, not kept."""
     demo.generate(client, 500, 7, AS_OF - dt.timedelta(days=40))

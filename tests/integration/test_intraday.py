@@ -140,6 +140,7 @@ def test_the_sensor_runs_the_lane_once_per_new_load(morning, client, tmp_path):
     assert "nothing was loaded into orders or tickets since the last run began" in tick().skip_message
 
 
+@pytest.mark.slow
 def test_the_next_night_takes_over_and_clears_the_lanes_runs(morning, client):
     next_night = refresh.run(AS_OF + dt.timedelta(days=1), None, catalog.load(), cutoff=TICK + 24 * HOUR)
     assert next_night.published, next_night.failures

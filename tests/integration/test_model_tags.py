@@ -83,6 +83,7 @@ def shuffled_catalog():
         refresh.prepare(catalog.load(), AS_OF)
 
 
+@pytest.mark.slow
 def test_a_shuffled_target_fails_the_auc_check_and_holds_the_tag(demo_night, client, shuffled_catalog):
     before = published_values(client)
     outcome = refresh.run(AS_OF, None, catalog.load())

@@ -92,6 +92,7 @@ def test_freshness_is_the_delay_from_the_newest_fact_to_publishing(demo_night, c
     assert check.passed == (check.metadata["status"] != "risk")
 
 
+@pytest.mark.slow
 def test_a_killed_refresh_leaves_the_published_tags_whole_and_the_next_run_succeeds(demo_night, client):
     before = published_state(client)
     process = subprocess.Popen([TAGS_COMMAND, "refresh", "--as-of", DAY_2.isoformat()], stdout=subprocess.PIPE,
@@ -112,6 +113,7 @@ def test_a_killed_refresh_leaves_the_published_tags_whole_and_the_next_run_succe
     assert rows(client, "SELECT uniqExact(run_id) FROM tag_store.tag_snapshots")[0][0] == 2
 
 
+@pytest.mark.slow
 def test_stability_and_drift_of_the_second_night_match_hand_computed_values(demo_night, client):
     import math
 

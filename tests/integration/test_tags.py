@@ -361,6 +361,7 @@ def snapshot(client, day: dt.date) -> dict[str, list]:
     return result
 
 
+@pytest.mark.slow
 def test_rerunning_an_as_of_gives_identical_outputs_and_one_snapshot(built, client):
     before = snapshot(client, AS_OF)
     assert all(before.values())
@@ -373,6 +374,7 @@ def test_rerunning_an_as_of_gives_identical_outputs_and_one_snapshot(built, clie
     assert rows(client, "SELECT count() FROM tags.tag_history")[0][0] == len(before["history"])
 
 
+@pytest.mark.slow
 def test_next_day_records_tag_and_catalog_changes_and_keeps_the_index(built, client):
     index_before = dict(rows(client, "SELECT customer_id, customer_index FROM tags.customer_index"))
     assert sorted(index_before.values()) == list(range(1, len(EXPECTED) + 1))
@@ -414,6 +416,7 @@ def test_next_day_records_tag_and_catalog_changes_and_keeps_the_index(built, cli
     assert first_built == (AS_OF, sum(1 for t in new if t[1] == "vip"))
 
 
+@pytest.mark.slow
 def test_refresh_of_one_tag_by_key_publishes_a_whole_run(built, client):
     before = snapshot(client, DAY_2)
     result = refresh(DAY_2, "--select", "vip")
@@ -421,6 +424,7 @@ def test_refresh_of_one_tag_by_key_publishes_a_whole_run(built, client):
     assert snapshot(client, DAY_2)["history"] == before["history"]
 
 
+@pytest.mark.slow
 def test_a_new_catalog_row_is_built_alone_onto_the_night_and_becomes_a_profile_column_the_next_night(built, client):
     # one row appended, as a data engineer would
     from orchestration.catalog import catalog_sync

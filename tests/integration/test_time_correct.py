@@ -78,6 +78,7 @@ def test_the_accuracy_sample_agrees_with_the_run_at_the_cutoff(nightly_at_two, c
     assert mismatches == []
 
 
+@pytest.mark.slow
 def test_a_replay_by_date_is_evaluated_at_the_end_of_the_day_whatever_was_loaded_since(nightly_at_two, client):
     outcome = refresh.run(AS_OF, None, catalog.load())  # no cutoff: the end of AS_OF
     assert outcome.published, outcome.failures
@@ -88,6 +89,7 @@ def test_a_replay_by_date_is_evaluated_at_the_end_of_the_day_whatever_was_loaded
     assert tags_of(client, "awaiting_payment") == {"PAID-0030-AFTER-14H"}
 
 
+@pytest.mark.slow
 def test_a_manual_tag_shows_to_bi_at_once_and_the_next_night_counts_it_once(nightly_at_two, client, server):
     import clickhouse_connect
 
@@ -124,6 +126,7 @@ def test_a_manual_tag_shows_to_bi_at_once_and_the_next_night_counts_it_once(nigh
     assert bi.command("SELECT count() FROM tags.customer_tags WHERE tag_key = 'influencer'") == 1
 
 
+@pytest.mark.slow
 def test_a_warehouse_built_before_the_cutoff_and_evaluated_at_upgrades_on_its_next_refresh(nightly_at_two, client):
     """The columns this change added, taken away again: the next refresh puts them back (seed re-created,
     store columns appended) instead of failing with "No such column" or "Number of columns doesn't match"."""

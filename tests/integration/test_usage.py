@@ -71,6 +71,7 @@ def test_a_tag_with_fewer_than_three_uses_is_a_zombie(used, client):
     assert members > hygiene.ARCHIVE_MEMBERS and zombies[ZOMBIE][1] == "archive"
 
 
+@pytest.mark.slow
 def test_an_archived_zombie_is_no_longer_built_and_its_change_is_logged(used, client):
     shipped = catalog.CATALOG_FILE.read_text()
     model = catalog_sync.GENERATED_DIR / f"{catalog_sync.model_name(ZOMBIE)}.sql"

@@ -57,6 +57,7 @@ def fill(directory: Path) -> Path:
     return filler
 
 
+@pytest.mark.slow
 def test_a_full_disk_fails_the_refresh_cleanly_and_yesterdays_tags_survive(server, small_disk):
     client = db.client()
     demo.generate(client, 2000, 42, AS_OF)

@@ -70,6 +70,7 @@ def test_a_refresh_killed_mid_run_leaves_the_published_tags_whole(demo_night, cl
            "published tags unchanged; lock released", manual_before)
 
 
+@pytest.mark.slow
 def test_a_killed_warehouse_fails_the_refresh_clearly_and_a_restart_retried_into_succeeds(demo_night, server, client,
                                                                                           manual_before):
     before = published_state(client)
@@ -145,6 +146,7 @@ def test_a_run_counts_only_from_its_published_at_in_every_view(demo_night, clien
     assert published_state(client) == before
 
 
+@pytest.mark.slow
 def test_rerunning_an_as_of_is_idempotent_and_history_keeps_every_day(demo_night, client, manual_before):
     # a re-run is a new run: its id differs (audiences.audience_sizes shows it), what it published must not
     content = BUILD_TIME_COLUMNS | {"run_id"}

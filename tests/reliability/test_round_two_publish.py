@@ -133,6 +133,7 @@ def test_the_allow_list_names_real_functions(client):
 
 # --- 2. every published table follows one run -------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_backfill_joins_the_history_without_replacing_the_published_day(demo_night, client):
     assert set(run_days(client).values()) == {AS_OF}
     result = tags_cli("refresh", "--as-of", BACKFILL_DAY.isoformat())
@@ -159,6 +160,7 @@ def test_a_backfill_joins_the_history_without_replacing_the_published_day(demo_n
            "every table on one day throughout; history keeps both")
 
 
+@pytest.mark.slow
 def test_a_refresh_killed_right_after_its_publish_row_leaves_one_whole_run(demo_night, client):
     runs_before = client.command("SELECT count() FROM tag_store.publish_log")
     process = subprocess.Popen([TAGS_COMMAND, "refresh", "--as-of", DAY_2.isoformat()], stdout=subprocess.DEVNULL,
@@ -198,6 +200,7 @@ def everyone_an_influencer(demo_night, client):
     assert tags_cli("tag", "remove", "influencer", *ids).returncode == 0
 
 
+@pytest.mark.slow
 def test_a_failed_blocking_check_holds_its_own_tag_while_the_others_publish(everyone_an_influencer, client):
     published_day = dt.date.fromisoformat(str(client.command("SELECT any(as_of) FROM tags.tag_catalog")))
     # the published members (BI already shows the adds, live: tags.manual_tag_members)
@@ -220,6 +223,7 @@ def test_a_failed_blocking_check_holds_its_own_tag_while_the_others_publish(ever
            "that tag keeps its published members, flagged stale; the other 35 publish")
 
 
+@pytest.mark.slow
 def test_when_blocked_hold_night_still_stops_the_whole_night(everyone_an_influencer, client):
     before = published_state(client)
     shipped = catalog.CATALOG_FILE.read_text()
