@@ -374,7 +374,6 @@ def test_rerunning_an_as_of_gives_identical_outputs_and_one_snapshot(built, clie
     assert rows(client, "SELECT count() FROM tags.tag_history")[0][0] == len(before["history"])
 
 
-@pytest.mark.slow
 def test_next_day_records_tag_and_catalog_changes_and_keeps_the_index(built, client):
     index_before = dict(rows(client, "SELECT customer_id, customer_index FROM tags.customer_index"))
     assert sorted(index_before.values()) == list(range(1, len(EXPECTED) + 1))

@@ -73,6 +73,7 @@ def bi_reader(server):
                                          password=BI_TEST_PASSWORD, autogenerate_session_id=False)
 
 
+@pytest.mark.slow  # a night under eight readers: 150 s on the demo night
 def test_bi_reads_during_a_refresh_never_fail_and_never_mix_two_runs(first_night, server, client):
     process = subprocess.Popen([TAGS_COMMAND, "refresh", "--as-of", DAY_2.isoformat()], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
