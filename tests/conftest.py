@@ -101,7 +101,7 @@ def demo_night_template(tmp_path_factory) -> tuple[Path, refresh.RefreshOutcome]
 
 
 @pytest.fixture(scope="module")
-def demo_night(server, client, demo_night_template):
+def demo_night(server, demo_night_template):
     """The demo night in the module's own server: the template's directory (tables and the Dagster instance that
     recorded the run) copied over the module's, then started again on the module's ports."""
     template, outcome = demo_night_template

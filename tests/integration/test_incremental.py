@@ -38,17 +38,12 @@ def night(client, day: dt.date, full: bool) -> refresh.RefreshOutcome:
     return outcome
 
 
-@pytest.fixture(scope="module")
-def first_night(demo_night):
-    return demo_night
-
-
 @pytest.mark.parametrize("day, appends", [
     (AS_OF + dt.timedelta(days=1), True),
     # a replay of an earlier as_of: yesterday's newest rows become "after as_of"
     pytest.param(AS_OF, False, marks=pytest.mark.slow),
 ])
-def test_an_incremental_night_equals_a_full_rebuild(first_night, client, day, appends):
+def test_an_incremental_night_equals_a_full_rebuild(demo_night, client, day, appends):
     if appends:
         appended = demo.append_day(client, 42, day)
         assert appended["orders"] > 0 and appended["events"] > 0
@@ -70,7 +65,7 @@ def test_an_incremental_night_equals_a_full_rebuild(first_night, client, day, ap
 
 
 @pytest.mark.slow
-def test_raw_replaced_by_other_data_leaves_nothing_behind(first_night, client):
+def test_raw_replaced_by_other_data_leaves_nothing_behind(demo_night, client):
     """Other customers, months and load day: the partitions raw no longer has are dropped, not kept."""
     demo.generate(client, 500, 7, AS_OF - dt.timedelta(days=40))
     night(client, AS_OF - dt.timedelta(days=40), full=False)  # its dbt tests check base rows = raw rows
@@ -82,7 +77,7 @@ def test_raw_replaced_by_other_data_leaves_nothing_behind(first_night, client):
     assert str(newest_day) <= str(AS_OF - dt.timedelta(days=40))
 
 
-def test_a_table_partitioned_otherwise_makes_the_night_a_full_one(first_night, client):
+def test_a_table_partitioned_otherwise_makes_the_night_a_full_one(demo_night, client):
     client.command("CREATE TABLE staging.base_orders_old ENGINE = MergeTree ORDER BY tuple() "
                    "AS SELECT * FROM staging.base_orders")
     client.command("EXCHANGE TABLES staging.base_orders AND staging.base_orders_old")
