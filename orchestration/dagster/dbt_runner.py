@@ -69,12 +69,10 @@ def dbt_args(command: str, select: list[str] | None = None) -> list[str]:
 
 
 def resource() -> DbtCliResource:
-    """The dbt resource of this project, with the dbt beside this Python (project.DBT_EXECUTABLE)."""
-    from dagster_dbt import DbtCliResource
+    """The dbt resource of this project, with the dbt beside this Python (project.InstalledDbtResource)."""
+    from orchestration.dagster.project import DBT_EXECUTABLE, PROJECT, InstalledDbtResource
 
-    from orchestration.dagster.project import DBT_EXECUTABLE, PROJECT
-
-    return DbtCliResource(project_dir=PROJECT, dbt_executable=DBT_EXECUTABLE)
+    return InstalledDbtResource(project_dir=PROJECT, dbt_executable=DBT_EXECUTABLE)
 
 
 def _node_name(unique_id: str) -> str:
