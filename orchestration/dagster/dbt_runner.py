@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
+import re
+import shutil
 from typing import TYPE_CHECKING
 
 from orchestration.settings import PROJECT_DIR
@@ -20,6 +23,12 @@ if TYPE_CHECKING:
 # Where the commands outside a job write manifest.json, run_results.json and the docs site: the
 # project's target/, which the Definitions read (a job's own dbt invocations get a directory each).
 TARGET_DIR = PROJECT_DIR / "target"
+
+# dagster-dbt gives each dbt command a directory of its own in target/ (<step>-<run id>-<id> in a run's step, <id>
+# outside one): its manifest, parse, run_results.json and dbt.log, 6-16 MB, some 35 MB a night, kept forever
+# unless removed. The newest KEPT_INVOCATIONS stay (about ten nights, for a recent night's dbt.log); the rest go.
+KEPT_INVOCATIONS = 30
+INVOCATION_DIR = re.compile(r"(\w+-[0-9a-f]{7}-)?[0-9a-f]{7}")
 
 
 class DbtFailed(RuntimeError):
@@ -48,6 +57,7 @@ def cli(dbt: DbtCliResource, args: list[str], values: str, **kwargs) -> DbtCliIn
     macros read the variable only when executing, so the parse kept from the last run serves every night.
     dagster-dbt hands dbt a copy of this process's environment when it starts it, so the variable is set for the
     start only (a run's steps run one at a time in this process)."""
+    prune_invocations()
     previous = os.environ.get(RUN_VALUES_VARIABLE)
     os.environ[RUN_VALUES_VARIABLE] = values
     try:
@@ -57,6 +67,30 @@ def cli(dbt: DbtCliResource, args: list[str], values: str, **kwargs) -> DbtCliIn
             os.environ.pop(RUN_VALUES_VARIABLE, None)
         else:
             os.environ[RUN_VALUES_VARIABLE] = previous
+
+
+def prune_invocations(target_dir=None, keep: int = KEPT_INVOCATIONS) -> list[str]:
+    """Remove all but the newest `keep` invocation directories of target/ (INVOCATION_DIR; anything else there,
+    compiled/, the docs, the kept parse, stays); returns their names. Housekeeping: a directory that cannot be
+    removed is logged and left."""
+    target_dir = target_dir or TARGET_DIR
+    found = []
+    try:
+        for entry in os.scandir(target_dir):
+            if entry.is_dir() and INVOCATION_DIR.fullmatch(entry.name):
+                found.append((entry.stat().st_mtime, entry.name))
+    except FileNotFoundError:  # no target/ yet, or a directory removed meanwhile by another command
+        pass
+    removed = []
+    for _, name in sorted(found, reverse=True)[keep:]:
+        try:
+            shutil.rmtree(os.path.join(target_dir, name))
+            removed.append(name)
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            logging.getLogger(__name__).warning("could not remove the old dbt directory %s (%s)", name, error)
+    return removed
 
 
 def dbt_args(command: str, select: list[str] | None = None) -> list[str]:
@@ -115,9 +149,6 @@ def keep_parse(invocation: DbtCliInvocation) -> None:
     Only a saving: a copy that fails is logged and the night goes on (its later commands parse in full), and the
     copy is written aside and renamed, so a concurrent dbt never reads half a file."""
     import contextlib
-    import logging
-    import os
-    import shutil
 
     parsed = invocation.target_path / "partial_parse.msgpack"
     if not parsed.exists():

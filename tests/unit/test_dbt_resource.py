@@ -1,6 +1,7 @@
 """The project's dbt resource (orchestration/dagster/project.py InstalledDbtResource): dagster-dbt's own resource
 without its `dbt --version` and in-process adapter at every start, running the same dbt."""
 
+import os
 import re
 import subprocess
 
@@ -30,3 +31,21 @@ def test_a_dbt_command_runs_through_it_without_an_adapter_in_this_process(tmp_pa
     assert invocation.is_successful(), invocation.get_error()
     assert invocation.adapter is None
     assert (tmp_path / "manifest.json").stat().st_size > 0
+
+
+def test_old_invocation_directories_go_and_the_rest_of_target_stays(tmp_path):
+    names = [f"dbt_models-{i:07x}-abcdef{i % 10}" for i in range(33)] + ["1a2b3c4", "published_tags_freshness-0d448ca-2217732"]
+    for age, name in enumerate(reversed(names)):  # the first name is the newest
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "dbt.log").write_text("log")
+        os.utime(tmp_path / name, (1_000_000 + age, 1_000_000 + age))
+    for other in ("compiled", "run", "cluster"):
+        (tmp_path / other).mkdir()
+    (tmp_path / "partial_parse.msgpack").write_text("kept parse")
+
+    removed = dbt_runner.prune_invocations(tmp_path, keep=30)
+
+    assert sorted(removed) == sorted(names[30:])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[:30] + ["compiled", "run", "cluster",
+                                                                               "partial_parse.msgpack"])
+    assert dbt_runner.prune_invocations(tmp_path / "missing") == []
