@@ -81,6 +81,8 @@ def prune_invocations(target_dir=None, keep: int = KEPT_INVOCATIONS) -> list[str
                 found.append((entry.stat().st_mtime, entry.name))
     except FileNotFoundError:  # no target/ yet, or a directory removed meanwhile by another command
         pass
+    except OSError as error:  # target/ unreadable or not a directory: dbt will say so itself
+        logging.getLogger(__name__).warning("could not look for old dbt directories in %s (%s)", target_dir, error)
     removed = []
     for _, name in sorted(found, reverse=True)[keep:]:
         try:

@@ -49,3 +49,4 @@ def test_old_invocation_directories_go_and_the_rest_of_target_stays(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[:30] + ["compiled", "run", "cluster",
                                                                                "partial_parse.msgpack"])
     assert dbt_runner.prune_invocations(tmp_path / "missing") == []
+    assert dbt_runner.prune_invocations(tmp_path / "partial_parse.msgpack") == []  # a file where target/ should be
