@@ -7,6 +7,7 @@ commands that never run dbt start quickly.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -24,11 +25,14 @@ if TYPE_CHECKING:
 # project's target/, which the Definitions read (a job's own dbt invocations get a directory each).
 TARGET_DIR = PROJECT_DIR / "target"
 
-# dagster-dbt gives each dbt command a directory of its own in target/ (<step>-<run id>-<id> in a run's step, <id>
-# outside one): its manifest, parse, run_results.json and dbt.log, 6-16 MB, some 35 MB a night, kept forever
-# unless removed. The newest KEPT_INVOCATIONS stay (about ten nights, for a recent night's dbt.log); the rest go.
+# dagster-dbt gives each dbt command a directory of its own in target/: <step>-<run id>-<id> when it runs in an
+# asset's step with its context (the night's builds: dbt_models-...), a bare <id> otherwise (freshness, the intraday
+# lane and the held tags' rebuild). Each holds its manifest, parse, run_results.json and dbt.log, 6-16 MB, some
+# 35 MB a night, kept forever unless removed. The newest KEPT_INVOCATIONS of each kind (each step's name, and the
+# bare ones) stay: the night's builds of the last 15 nights, for reading a failed night's dbt.log, whatever number
+# of intraday runs came since; the rest go.
 KEPT_INVOCATIONS = 30
-INVOCATION_DIR = re.compile(r"(\w+-[0-9a-f]{7}-)?[0-9a-f]{7}")
+INVOCATION_DIR = re.compile(r"(?:(\w+)-[0-9a-f]{7}-)?[0-9a-f]{7}")
 
 
 class DbtFailed(RuntimeError):
@@ -70,28 +74,31 @@ def cli(dbt: DbtCliResource, args: list[str], values: str, **kwargs) -> DbtCliIn
 
 
 def prune_invocations(target_dir=None, keep: int = KEPT_INVOCATIONS) -> list[str]:
-    """Remove all but the newest `keep` invocation directories of target/ (INVOCATION_DIR; anything else there,
-    compiled/, the docs, the kept parse, stays); returns their names. Housekeeping: a directory that cannot be
-    removed is logged and left."""
+    """Remove all but the newest `keep` invocation directories of each kind in target/ (INVOCATION_DIR, its step's
+    name or none; anything else there, compiled/, the docs, the kept parse, stays); returns their names.
+    Housekeeping: a directory that cannot be listed or removed is logged and left."""
     target_dir = target_dir or TARGET_DIR
-    found = []
+    kinds: dict[str, list[tuple[float, str]]] = {}
     try:
         for entry in os.scandir(target_dir):
-            if entry.is_dir() and INVOCATION_DIR.fullmatch(entry.name):
-                found.append((entry.stat().st_mtime, entry.name))
-    except FileNotFoundError:  # no target/ yet, or a directory removed meanwhile by another command
+            matched = INVOCATION_DIR.fullmatch(entry.name)
+            if matched and entry.is_dir():
+                with contextlib.suppress(FileNotFoundError):  # removed meanwhile by another command
+                    kinds.setdefault(matched.group(1) or "", []).append((entry.stat().st_mtime, entry.name))
+    except FileNotFoundError:  # no target/ yet
         pass
     except OSError as error:  # target/ unreadable or not a directory: dbt will say so itself
         logging.getLogger(__name__).warning("could not look for old dbt directories in %s (%s)", target_dir, error)
     removed = []
-    for _, name in sorted(found, reverse=True)[keep:]:
-        try:
-            shutil.rmtree(os.path.join(target_dir, name))
-            removed.append(name)
-        except FileNotFoundError:
-            pass
-        except OSError as error:
-            logging.getLogger(__name__).warning("could not remove the old dbt directory %s (%s)", name, error)
+    for found in kinds.values():
+        for _, name in sorted(found, reverse=True)[keep:]:
+            try:
+                shutil.rmtree(os.path.join(target_dir, name))
+                removed.append(name)
+            except FileNotFoundError:
+                pass
+            except OSError as error:
+                logging.getLogger(__name__).warning("could not remove the old dbt directory %s (%s)", name, error)
     return removed
 
 
@@ -150,8 +157,6 @@ def keep_parse(invocation: DbtCliInvocation) -> None:
     whenever the vars or the profile differ).
     Only a saving: a copy that fails is logged and the night goes on (its later commands parse in full), and the
     copy is written aside and renamed, so a concurrent dbt never reads half a file."""
-    import contextlib
-
     parsed = invocation.target_path / "partial_parse.msgpack"
     if not parsed.exists():
         return

@@ -27,7 +27,8 @@ class InstalledDbtResource(DbtCliResource):
 
     @cached_property
     def _cli_version(self):
-        return DBT_PYTHON_VERSION  # the installed dbt-core's version, as dagster-dbt reads it
+        # the installed dbt-core's version, as dagster-dbt reads it; without dbt-core, dagster-dbt's own way
+        return DBT_PYTHON_VERSION or super()._cli_version
 
     def _initialize_dbt_core_adapter(self, args):
         return None
