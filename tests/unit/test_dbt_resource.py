@@ -46,8 +46,9 @@ def test_a_dbt_command_runs_through_it_without_version_call_or_adapter(tmp_path,
     old = [f"{i:07x}" for i in range(dbt_runner.KEPT_INVOCATIONS + 2)]
     _fake_invocations(tmp_path, old)
 
-    invocation = dbt_runner.cli(dbt_runner.resource(), dbt_runner.dbt_args("parse"), dbt_runner.run_values(dt.date(2026, 11, 23)),
-                                raise_on_error=False, target_path=tmp_path / "parsed")
+    invocation = dbt_runner.cli(dbt_runner.resource(), dbt_runner.dbt_args("parse"),
+                                dbt_runner.run_values(dt.date(2026, 11, 23)), raise_on_error=False,
+                                target_path=tmp_path / "parsed")
     invocation.wait()
 
     assert invocation.is_successful(), invocation.get_error()
