@@ -21,10 +21,12 @@ import io
 import json
 import uuid
 from pathlib import Path
-
-from clickhouse_connect.driver.external import ExternalData
+from typing import TYPE_CHECKING
 
 from orchestration.catalog import catalog, catalog_edits
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.external import ExternalData
 
 ACTIONS = ("add", "remove")
 
@@ -73,6 +75,8 @@ WANTED = "wanted_customer_ids"  # the external table of the ids given
 
 def _wanted(customer_ids: list[str]) -> ExternalData:
     """The ids as an external table of one String column, sent in the request body (JSON lines: any id is data)."""
+    from clickhouse_connect.driver.external import ExternalData  # the driver loads with the first client, not at import
+
     data = "\n".join(json.dumps({"customer_id": c}, ensure_ascii=False) for c in customer_ids).encode()
     return ExternalData(file_name=WANTED, data=data, fmt="JSONEachRow", structure="customer_id String")
 

@@ -5,13 +5,11 @@ Nothing is synced or built from a catalog with errors. Rules are checked by rule
 
 from __future__ import annotations
 
-from orchestration.catalog import rules
 from orchestration.catalog.catalog import (
     CATEGORIES, CUSTOM_MODELS_DIR, CatalogError, CatalogRow, DEFAULT_BLOCKING_CHECKS, MAX_TAG_NAME_LENGTH, METHODS,
     METHOD_VALUE_TYPES, PLACEHOLDER, QUALITY_CHECKS_FILE, RESERVED_TAG_KEYS, SCORE_CAPS, SCORE_WEIGHTS, STATUSES,
     TAG_KEY, TAG_NAME, VALUE_TYPES, WHEN_BLOCKED, EVALUATED_AT, LANES, quality_checks, render_rule,
 )
-from orchestration.models import model_tags
 from orchestration.settings import PROJECT_DIR
 
 
@@ -77,6 +75,8 @@ def _validate_row(row: CatalogRow) -> list[tuple[str, str]]:
     if row.method == "score" and "params" not in loaded_badly:
         problems.extend(_check_score_params(row))
     if row.method == "model" and "params" not in loaded_badly:
+        from orchestration.models import model_tags  # with numpy: not loaded for catalogs without model tags
+
         problems.extend(("params", problem) for problem in model_tags.params_problems(row.params))
         if "auc" not in row.blocking_checks:
             add("blocking_checks", "a model tag blocks on auc (its AUC on held-out customers against min_auc)")
@@ -178,5 +178,6 @@ def _check_rule(row: CatalogRow) -> list[tuple[str, str]]:
             problems.append(("params", f"param {name!r} is not used by the rule (a misspelt placeholder?)"))
     if any(column == "rule" for column, _ in problems):
         return problems  # cannot render; an unsubstituted {x} would parse as a map literal
+    from orchestration.catalog import rules  # with sqlglot (0.15 s): loaded by the commands that check a rule
 
     return problems + rules.check(render_rule(row), row.value_type)

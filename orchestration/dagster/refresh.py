@@ -12,8 +12,6 @@ import logging
 import sqlite3
 from dataclasses import dataclass, field
 
-import sqlalchemy.exc
-
 from orchestration import relations, settings
 from orchestration.relations import relation
 from orchestration.catalog import catalog, catalog_sync
@@ -142,6 +140,7 @@ def _execute(job_name: str, published_asset: str, partition: str, tags: dict[str
              asset_selection=None) -> RefreshOutcome:
     """Run one partition of a job in this process, recorded in the Dagster instance; what it did."""
     import dagster as dg
+    import sqlalchemy.exc  # Dagster's storage error; imported with Dagster, not at the command line's start
 
     from orchestration.dagster import instance as dagster_instance
     from orchestration.dagster.definitions import defs

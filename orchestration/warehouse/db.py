@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-
-import clickhouse_connect
-from clickhouse_connect.driver.client import Client
-from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
+from typing import TYPE_CHECKING
 
 from orchestration import settings
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 
 class WarehouseUnreachable(RuntimeError):
@@ -51,6 +51,7 @@ def retry_waits() -> list[float]:
 
 def connect(on_retry: Callable[[str], None] = lambda message: None, **session_settings) -> Client:
     """A client of a warehouse that answers, retried with backoff (retry_waits); else WarehouseUnreachable."""
+    from clickhouse_connect.driver.exceptions import OperationalError
     waits = retry_waits()
     for attempt, wait in enumerate([*waits, None]):
         try:
@@ -68,6 +69,11 @@ def connect(on_retry: Callable[[str], None] = lambda message: None, **session_se
 
 
 def client(**session_settings) -> Client:
+    # The driver loads here, not at import: it takes 0.2 s, which `tags --help` and the commands that never
+    # reach the warehouse do not pay.
+    import clickhouse_connect
+    from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
+
     conn = settings.connection()
     try:
         return clickhouse_connect.get_client(

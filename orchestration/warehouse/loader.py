@@ -29,15 +29,16 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
-from clickhouse_connect.driver.exceptions import ClickHouseError, OperationalError
-from clickhouse_connect.driver.tools import insert_file
+from typing import TYPE_CHECKING
 
 from orchestration import settings
 from orchestration.warehouse import contract, db, refresh_lock
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.exceptions import ClickHouseError
+
+# pyarrow and the ClickHouse driver are imported by the functions that use them: together 0.3 s that every
+# `tags` command would pay at start, loading files or not.
 
 SCRATCH_DATABASE = "raw_load"
 DUPLICATE_ROW_LIMIT = 1_000
@@ -103,6 +104,8 @@ def file_columns(f: LoadFile) -> list[str]:
     if f.path.stat().st_size == 0:
         raise LoadError(f"{f.path}: the file is empty")
     if f.format == "Parquet":
+        import pyarrow.parquet as pq
+
         try:
             return list(pq.read_schema(f.path).names)
         except Exception as exc:  # pyarrow raises several types for broken files
@@ -173,6 +176,10 @@ def _out_of_range(client, f: LoadFile, scratch: str) -> str | None:
         return None
     if f.format == "CSVWithNames":
         return _first_bad_cell(client, f, scratch, columns)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
     table = pq.read_table(f.path, columns=[c.name for c in columns])
     for c in columns:
         low, high = _value_range(c.type)
@@ -196,6 +203,9 @@ def _first_bad_cell(client, f: LoadFile, scratch: str, columns: list[contract.Co
     too big for their type; None if not found."""
     if f.format != "CSVWithNames":
         return None
+    from clickhouse_connect.driver.exceptions import ClickHouseError, OperationalError
+    from clickhouse_connect.driver.tools import insert_file
+
     columns = columns or f.columns
     text = f"{scratch}_text"
     client.command(f"CREATE TABLE {text} ("
@@ -332,6 +342,8 @@ def _refuse_repeats(client, directory: Path, files: list[LoadFile], fingerprints
 def load(client, directory: Path, progress: Callable[[str], None] | None = None, again: bool = False) -> dict[str, int]:
     """Append every file of directory into raw, all or nothing; returns rows appended per table.
     again: load files whose content was loaded before all the same."""
+    from clickhouse_connect.driver.exceptions import OperationalError
+
     say = progress or (lambda _message: None)
     files = find_files(directory)
     for f in files:
@@ -361,6 +373,9 @@ def _cause(exc: Exception) -> str:
 
 def _load(client, directory: Path, files: list[LoadFile], fingerprints: dict[str, str],
           say: Callable[[str], None]) -> dict[str, int]:
+    from clickhouse_connect.driver.exceptions import ClickHouseError, OperationalError
+    from clickhouse_connect.driver.tools import insert_file
+
     load_id = f"load-{uuid.uuid4().hex[:12]}"
     client.command(f"CREATE DATABASE IF NOT EXISTS {SCRATCH_DATABASE}")
     scratch = {f.table.name: f"{SCRATCH_DATABASE}.{f.table.name}_{load_id.replace('-', '_')}" for f in files}
