@@ -37,7 +37,7 @@ $(CHROMIUM):
 
 # CI's suite: every test but the slow ones (pyproject.toml's markers); test-all runs them too.
 test: setup $(CHROMIUM)
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow" --durations=20
 
 test-all: setup $(CHROMIUM)
 	$(BIN)/pytest
