@@ -52,6 +52,7 @@ def retry_waits() -> list[float]:
 def connect(on_retry: Callable[[str], None] = lambda message: None, **session_settings) -> Client:
     """A client of a warehouse that answers, retried with backoff (retry_waits); else WarehouseUnreachable."""
     from clickhouse_connect.driver.exceptions import OperationalError
+
     waits = retry_waits()
     for attempt, wait in enumerate([*waits, None]):
         try:
