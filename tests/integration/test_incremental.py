@@ -14,8 +14,8 @@ import datetime as dt
 import pytest
 
 from orchestration.catalog import catalog
-from orchestration.dagster import refresh
-from orchestration.warehouse import demo, incremental
+from orchestration.dagster import dbt_runner, refresh
+from orchestration.warehouse import demo, incremental, loader
 from tests.conftest import table_checksums
 from tests.integration.known import AS_OF
 
@@ -75,6 +75,32 @@ def test_raw_replaced_by_other_data_leaves_nothing_behind(demo_night, client):
         assert client.command(f"SELECT count() FROM staging.base_{table}") == client.command(f"SELECT count() FROM raw.{table}")
     newest_day = client.command("SELECT max(toDate(ordered_at)) FROM staging.stg_orders")
     assert str(newest_day) <= str(AS_OF - dt.timedelta(days=40))
+
+
+def test_an_item_loaded_before_its_order_is_staged_when_the_order_arrives(demo_night, client, tmp_path):
+    """An incremental run stages again the items rejected as 'unknown order_id' whose order has been loaded
+    since (base_order_items' partitions to recheck), though their own load day did not change."""
+    day = AS_OF + dt.timedelta(days=1)
+    customer = client.command("SELECT min(customer_id) FROM staging.stg_customers")
+    product = client.command("SELECT min(product_id) FROM staging.stg_products")
+
+    def load(name: str, content: str) -> None:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / f"{name}.csv").write_text(content)
+        loader.load(client, folder)
+
+    def verdict() -> list[tuple]:
+        dbt_runner.run("run", day, select=["base_orders", "base_order_items"])
+        return client.query("SELECT reject_reason, count() FROM staging.base_order_items "
+                            "WHERE order_id = 'LATE-ORDER' GROUP BY reject_reason").result_rows
+
+    load("order_items", f"order_id,product_id,quantity,unit_price\nLATE-ORDER,{product},2,5.00\n")
+    assert verdict() == [("unknown order_id", 1)]
+
+    load("orders", "order_id,customer_id,ordered_at,status,amount,paid_at,shipped_at,delivered_at,completed_at,channel\n"
+                   f"LATE-ORDER,{customer},{AS_OF} 10:00:00,paid,10.00,{AS_OF} 10:05:00,,,,web\n")
+    assert verdict() == [("", 1)]
 
 
 def test_a_table_partitioned_otherwise_makes_the_night_a_full_one(demo_night, client):

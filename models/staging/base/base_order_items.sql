@@ -13,7 +13,8 @@ with source as (
         {{ changed_partitions(source('raw', 'order_items'), 'toYYYYMMDD(_loaded_at)') }}
         union distinct
         {{ partitions_to_recheck('toYYYYMMDD(_loaded_at)', [
-            "reject_reason = 'unknown order_id' and " ~ is_known('order_id', source('raw', 'orders')),
+            "reject_reason = 'unknown order_id' and " ~ is_known('order_id', source('raw', 'orders'),
+                among="(select order_id from " ~ this ~ " where reject_reason = 'unknown order_id')"),
             "reject_reason = 'unknown product_id' and " ~ is_known('product_id', source('raw', 'products')),
         ]) }}
     )
