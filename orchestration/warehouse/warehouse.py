@@ -107,7 +107,8 @@ def _replicas_log_in(extra: str, password: str | None) -> str:
 
 def config_xml(data_dir: Path, http_port: int, tcp_port: int, users_file: Path | None = None,
                extra: str = "", pipeline_password: str | None = None) -> str:
-    """config.xml for the server: loopback only, ClickHouse's ports, a memory limit (settings.py), a query log for usage figures, and
+    """config.xml for the server: loopback only, ClickHouse's ports, a memory limit (settings.py), a query log for usage
+    figures, a part log (each part written, merged or removed, per table: what a night's background merges cost), and
     the users of users.xml (the pipeline's `default` and the read-only BI user, bi_access.py).
     `extra` is more configuration, such as the <remote_servers> of orchestration/warehouse/shards.py, whose
     replicas log in with pipeline_password."""
@@ -126,6 +127,11 @@ def config_xml(data_dir: Path, http_port: int, tcp_port: int, users_file: Path |
         <table>query_log</table>
         <flush_interval_milliseconds>7500</flush_interval_milliseconds>
     </query_log>
+    <part_log>
+        <database>system</database>
+        <table>part_log</table>
+        <flush_interval_milliseconds>7500</flush_interval_milliseconds>
+    </part_log>
 </clickhouse>
 """
 

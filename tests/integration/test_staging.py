@@ -90,6 +90,17 @@ def test_dbt_tests_ran_and_guard_the_accounting(client, built):
     dbt_runner.run("build", AS_OF, ["base_products"])  # rebuilding restores the balance
 
 
+def test_base_tables_are_not_merged_in_the_background_and_the_part_log_shows_their_parts(client, built):
+    """A night writes them whole (or by partition) and reads them the same night: merging their parts took the 2
+    cores from it (dbt_project.yml). The warehouse's part log is where a night's merges are read per table."""
+    engines = dict(client.query("SELECT name, engine_full FROM system.tables WHERE database = 'staging'").result_rows)
+    for table in contract.raw_tables():
+        assert "max_bytes_to_merge_at_max_space_in_pool = 0" in engines[f"base_{table}"], engines[f"base_{table}"]
+    client.command("SYSTEM FLUSH LOGS")
+    assert client.command("SELECT count() FROM system.part_log WHERE database = 'staging' AND startsWith(table, 'base_') "
+                          "AND event_type = 'NewPart'") > 0
+
+
 def test_same_seed_gives_the_same_raw_data(client, built):
     def checksums() -> dict[str, int]:
         return {t: client.command(f"SELECT sum(cityHash64(*)) FROM raw.{t}") for t in contract.raw_tables()}
