@@ -12,8 +12,9 @@ from pathlib import Path
 WHY_MISSED = {
     "full": "The dbt step is most of the wall and is bound by the 2 cores (one dbt thread or two give the same "
             "wall): staging writes every raw row once, accepted or rejected, as a sorted and compressed MergeTree "
-            "table (base_order_items, base_orders, base_events are the largest models; writing costs them about "
-            "three times the SELECT), then the per-customer category model and customer_features. Around it: about "
+            "table (base_order_items, base_orders, base_events are the largest models; sorting and compressing "
+            "their rows costs more than their SELECT), then the per-customer category model and customer_features "
+            "(these tables are not merged in the background: a night writes them whole). Around it: about "
             "400 dbt tests and 110 models each pay a round trip, Dagster records about 1,600 events of the run, "
             "and great-expectations runs about 250 queries over the run's rows.",
     "floor": "The floor reads each table once; a full refresh must also write staging (every raw row once, with its "
@@ -52,7 +53,7 @@ WHY_MISSED = {
                 "costliest dbt nodes in the intraday section.",
     "memory": "The peak comes from the models that hold every order or every customer at once: the dedup of order "
               "versions in base_orders, the items-to-orders join of int_customer_categories, customer_features and the "
-              "wide profile pivot (profile_snapshots), with background merges of the parts those inserts create. The "
+              "wide profile pivot (profile_snapshots), and the background merges of the store's tables. The "
               "incremental run peaks about as high: it recomputes the per-customer models for everyone.",
 }
 
