@@ -8,10 +8,6 @@
     items) about a second and 125 MiB of base_order_items' night (BENCHMARKS.md). Not for the keys a run stages:
     they come from the `source` CTE, which ClickHouse would then evaluate twice, slower. -#}
 {% macro is_known(column, relation, among=none) -%}
-    {%- if among is none -%}
-    (cityHash64({{ column }}) in (select cityHash64({{ column }}) from {{ relation }}))
-    {%- else -%}
     (cityHash64({{ column }}) in (select cityHash64({{ column }}) from {{ relation }}
-        where cityHash64({{ column }}) in (select cityHash64({{ column }}) from {{ among }})))
-    {%- endif -%}
+        {%- if among is not none %} where {{ is_known(column, among) }}{% endif %}))
 {%- endmacro %}
