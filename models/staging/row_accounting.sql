@@ -4,7 +4,7 @@
     `tags refresh` prints this view. A view: it counts raw as it is now, so rows appended since the
     last refresh show as not yet balanced until the next one stages them. -#}
 {%- set tables = ['customers', 'orders', 'order_items', 'products', 'events', 'tickets', 'consents',
-                  'manual_tag_assignments'] %}
+                  'manual_tag_assignments', 'identity_edges'] %}
 {#- refs must be written out for dbt to see them; the guard keeps this list equal to the contract -#}
 {%- if execute %}
     {%- set contract = graph.sources.values() | selectattr('source_name', 'equalto', 'raw')
@@ -17,12 +17,14 @@
 {%- endif %}
 {%- set staged = {'customers': ref('stg_customers'), 'orders': ref('stg_orders'), 'order_items': ref('stg_order_items'),
                   'products': ref('stg_products'), 'events': ref('stg_events'), 'tickets': ref('stg_tickets'),
-                  'consents': ref('stg_consents'), 'manual_tag_assignments': ref('stg_manual_tag_assignments')} %}
+                  'consents': ref('stg_consents'), 'manual_tag_assignments': ref('stg_manual_tag_assignments'),
+                  'identity_edges': ref('stg_identity_edges')} %}
 {%- set rejected = {'customers': ref('stg_customers_rejects'), 'orders': ref('stg_orders_rejects'),
                     'order_items': ref('stg_order_items_rejects'), 'products': ref('stg_products_rejects'),
                     'events': ref('stg_events_rejects'), 'tickets': ref('stg_tickets_rejects'),
                     'consents': ref('stg_consents_rejects'),
-                    'manual_tag_assignments': ref('stg_manual_tag_assignments_rejects')} %}
+                    'manual_tag_assignments': ref('stg_manual_tag_assignments_rejects'),
+                    'identity_edges': ref('stg_identity_edges_rejects')} %}
 
 with counted as (
 {%- for table in tables %}

@@ -33,6 +33,7 @@ def steps(sql: DemoSql, customers: int) -> Iterator[Step]:
         ("tickets", "tickets", sql.tickets),
         ("consents", "consents", sql.consents),
         ("manual_tag_assignments", "manual tag assignments", sql.manual_tags),
+        ("identity_edges", "identity edges", sql.identity_edges),
     ]
     for table, label, make in per_chunk:
         for index, (lo, count) in enumerate(chunks, start=1):

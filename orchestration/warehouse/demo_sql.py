@@ -39,6 +39,7 @@ CONSENT_CHANNELS = ["email", "sms", "whatsapp", "push"]
 EMAILS_PER_YEAR = 26
 BROADCASTS_PER_YEAR = 36
 MANUAL_TAG = "influencer"
+TEST_PHONE = "+4930000000000"  # a placeholder a shop typed for customers without a phone
 
 
 def intHash64_seed(seed: int, salt: str) -> int:
@@ -350,6 +351,39 @@ class DemoSql:
         ARRAY JOIN range(1 + ({u('manual_removed', 'n')} < 0.2)) AS v
         WHERE {u('manual', 'n')} < 0.002"""
 
+    def identity_edges(self, lo: int, count: int) -> str:
+        """Each customer's account seen with its e-mail and phone (as in raw.customers, some typed in capitals
+        or with spaces), a union id for 40%; 4% are a second account of an earlier customer, a chat account seen
+        with that customer's phone (chains when the earlier one is a second account too), 1% share an e-mail
+        with one, and 1% were given a shop's placeholder phone (TEST_PHONE), the trap stitching must hold back."""
+        u = self.u
+        email = "concat(lower(customer_id), '@example.com')"
+        phone = "concat('+4915', leftPad(toString(n), 9, '0'))"
+
+        def earlier(salt: str) -> str:
+            return f"greatest(0, toInt64(n) - 1 - toInt64(floor({u(salt, 'n')} * 20)))"
+
+        return f"""
+        INSERT INTO raw.identity_edges (id, id_type, other_id, other_id_type, seen_at, _load_id, _loaded_at)
+        SELECT customer_id, 'customer_id', edge.1, edge.2,
+               signup_at + toIntervalSecond(toUInt32({u('seen', 'n', 'k')} * tenure_seconds)),
+               '{self.load_id}', {self.loaded_at}
+        FROM (
+            SELECT n, customer_id, signup_at, tenure_seconds, arrayFilter(e -> e.1 != '', [
+                (if({u('email_known', 'n')} < 0.05, '', if({u('email_case', 'n')} < 0.1, upper({email}), {email})), 'email'),
+                (if({u('phone_known', 'n')} < 0.2, '',
+                    if({u('phone_spaces', 'n')} < 0.1, concat('+49 15 ', leftPad(toString(n), 9, '0')), {phone})), 'phone'),
+                (if({u('union_id', 'n')} < 0.4, concat('U', lower(hex(intHash64(bitXor({intHash64_seed(self.seed, 'union')}, n))))), ''), 'union_id'),
+                (if(n > 0 AND {u('second_account', 'n')} < 0.04,
+                    concat('+4915', leftPad(toString({earlier('second_account_of')}), 9, '0')), ''), 'phone'),
+                (if(n > 0 AND {u('shared_email', 'n')} < 0.01,
+                    concat(lower({self.customer_id(earlier('shared_email_of'))}), '@example.com'), ''), 'email'),
+                (if({u('test_phone', 'n')} < 0.01, '{TEST_PHONE}', ''), 'phone')
+            ]) AS edges
+            FROM {self.customers_base(lo, count)}
+        )
+        ARRAY JOIN edges AS edge, arrayEnumerate(edges) AS k"""
+
     # -- dirty rows: a few of each kind staging must reject ----------------------------------------
     def dirty_rows(self, orders_total: int) -> list[Step]:
         few = max(3, orders_total // 20_000)
@@ -391,4 +425,10 @@ class DemoSql:
                  f"INSERT INTO raw.events ({event_columns}) "
                  f"SELECT customer_id, {self.end} + toIntervalDay(30), event_type, channel, campaign_id, product_category, "
                  f"message_id, _load_id, _loaded_at FROM raw.events {pick('future_event', 'customer_id, event_at, event_type')}"),
+            Step("identity_edges", "identity edges of an unknown type and of unknown customers",
+                 "INSERT INTO raw.identity_edges (id, id_type, other_id, other_id_type, seen_at, _load_id, _loaded_at) "
+                 "SELECT id, if(cityHash64(id, other_id) % 2 = 0, 'fax', id_type), "
+                 "if(cityHash64(id, other_id) % 2 = 0, other_id, concat(other_id, '-UNKNOWN')), "
+                 "if(cityHash64(id, other_id) % 2 = 0, other_id_type, 'customer_id'), seen_at, _load_id, _loaded_at "
+                 f"FROM raw.identity_edges {pick('dirty_edge', 'id, other_id')}"),
         ]

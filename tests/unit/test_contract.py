@@ -11,6 +11,8 @@ EXPECTED = {
     "tickets": {"ticket_id": "String", "opened_at": "DateTime", "resolved_at": "Nullable(DateTime)", "kind": "LowCardinality(String)"},
     "consents": {"customer_id": "String", "channel": "LowCardinality(String)", "granted": "Bool", "updated_at": "DateTime"},
     "manual_tag_assignments": {"customer_id": "String", "tag_key": "String", "action": "LowCardinality(String)"},
+    "identity_edges": {"id": "String", "id_type": "LowCardinality(String)", "other_id": "String",
+                       "other_id_type": "LowCardinality(String)", "seen_at": "DateTime"},
 }
 
 

@@ -1,0 +1,33 @@
+{#- One row per identifier: the component of the identity graph it belongs to and the stitched customer of that
+    component, the least customer_id in it (so a component's key stays one of its own customers' ids, and when a
+    late edge joins two components the result keeps the smaller id: the same whether the graph is rebuilt or
+    extended). A component without a customer_id (an e-mail and a phone seen together) has no stitched customer.
+    The components are labelled in rounds of SQL before this model's query (macros/identity/label_components.sql),
+    into a work table it reads and drops. -#}
+{{ config(
+    order_by='(id_type, id)',
+    pre_hook="{{ label_components(ref('int_identity_links'), component_labels(this), var('identity_max_rounds')) }}",
+    post_hook="drop table if exists {{ component_labels(this) }}",
+) }}
+-- depends_on: {{ ref('int_identity_links') }}
+
+with labelled as (
+    select
+        identifiers.id_type as id_type,
+        identifiers.id as id,
+        identifiers.node as node,
+        identifiers.held_back as held_back,
+        {#- a held-back identifier is in no link, so it has no label: it is a component of its own -#}
+        if(labels.node = identifiers.node, labels.component, identifiers.node) as component
+    from {{ ref('int_identifiers') }} as identifiers
+    left join {{ component_labels(this) }} as labels on labels.node = identifiers.node
+)
+
+select
+    id_type,
+    id,
+    node,
+    component,
+    held_back,
+    minIf(id, id_type = 'customer_id') over (partition by component) as stitched_customer_id
+from labelled

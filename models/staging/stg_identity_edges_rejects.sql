@@ -1,0 +1,1 @@
+{{ rejected_rows('base_identity_edges') }}

@@ -1,0 +1,126 @@
+"""Identity stitching on a hand-built graph whose components are known: a long chain, a shared placeholder phone
+(the giant-component trap), identifiers typed differently, a component without a customer, and a late edge that
+merges two customers on the next run. dbt builds staging and models/identity/ on the embedded warehouse."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from orchestration.dagster import dbt_runner
+from orchestration.dagster.project import DBT_EXECUTABLE
+from orchestration.settings import PROJECT_DIR
+from tests.integration.known import AS_OF, customer, days_ago, load_raw
+
+IDENTITY_MODELS = ["+stitched_customers", "+identity_held_back"]
+CHAIN = 40  # customers K0..K39, each seen with the phone of the next: one component 79 identifiers long
+TRAP = 15  # customers each given the placeholder phone: over the limit of 10 links (var identity_max_links)
+TRAP_PHONE = "+4930000000000"
+
+
+def edge(id_, id_type, other_id, other_id_type, days=10):
+    return [id_, id_type, other_id, other_id_type, days_ago(days)]
+
+
+def phone(n: int) -> str:
+    return f"+49151{n:08d}"
+
+
+CHAIN_EDGES = [edge(f"K{n}", "customer_id", phone(n), "phone") for n in range(CHAIN)] + [
+    edge(f"K{n + 1}", "customer_id", phone(n), "phone") for n in range(CHAIN - 1)]
+TRAP_EDGES = [edge(f"T{n}", "customer_id", TRAP_PHONE, "phone") for n in range(TRAP)]
+PAIR_EDGES = [
+    edge("A1", "customer_id", "Ana@Shop.example ", "email"),  # typed in capitals, with a trailing space
+    edge("A2", "customer_id", "ana@shop.example", "email"),
+    edge("B1", "customer_id", "U-b", "union_id"),
+    edge("B2", "customer_id", "U-b", "union_id"),
+    edge("B2", "customer_id", "+49 151 9999 0000", "phone"),  # typed with spaces
+    edge("x@nowhere.example", "email", "+4915199990001", "phone"),  # no customer in it
+]
+BAD_EDGES = [
+    edge("A1", "customer_id", "C-fax", "fax"),  # unknown type
+    edge("A1", "customer_id", "A1", "customer_id"),  # itself
+    edge("Z9", "customer_id", "ana@shop.example", "email"),  # a customer raw does not have
+    edge("B1", "customer_id", "+49151", "phone"),  # too short for E.164
+    edge("A1", "customer_id", "B1", "customer_id", days=-2),  # seen after as_of: must not merge A and B
+]
+LATE_EDGE = edge("A2", "customer_id", "+4915199990000", "phone", days=1)  # A2 and B2 share a phone: one customer
+CUSTOMERS = [*(f"K{n}" for n in range(CHAIN)), *(f"T{n}" for n in range(TRAP)), "A1", "A2", "B1", "B2", "LONE"]
+
+
+def build() -> None:
+    dbt_runner.run("build", AS_OF, select=IDENTITY_MODELS)
+
+
+def stitched(client) -> set[frozenset[str]]:
+    """The customers grouped by stitched customer."""
+    rows = client.query("SELECT groupArray(customer_id) FROM identity.stitched_customers "
+                        "GROUP BY stitched_customer_id").result_rows
+    return {frozenset(members) for (members,) in rows}
+
+
+@pytest.fixture(scope="module")
+def graph(client):
+    load_raw(client, customers=[customer(c) for c in CUSTOMERS],
+             identity_edges=CHAIN_EDGES + TRAP_EDGES + PAIR_EDGES + BAD_EDGES)
+    build()
+
+
+def test_components_are_the_known_ones(graph, client):
+    assert stitched(client) == {
+        frozenset(f"K{n}" for n in range(CHAIN)),
+        *(frozenset([f"T{n}"]) for n in range(TRAP)),
+        frozenset(["A1", "A2"]), frozenset(["B1", "B2"]), frozenset(["LONE"]),
+    }
+
+
+def test_the_stitched_key_is_the_least_customer_id_of_its_component(graph, client):
+    keys = dict(client.query("SELECT customer_id, stitched_customer_id FROM identity.stitched_customers").result_rows)
+    assert keys["K39"] == "K0" and keys["A2"] == "A1" and keys["B2"] == "B1" and keys["LONE"] == "LONE"
+    counts = dict(client.query("SELECT customer_id, customer_ids FROM identity.stitched_customers").result_rows)
+    assert counts["K7"] == CHAIN and counts["A1"] == 2 and counts["LONE"] == 1
+
+
+def test_an_identifier_linked_to_too_many_is_held_back_and_reported(graph, client):
+    assert client.query("SELECT id_type, id, links FROM identity.identity_held_back").result_rows == [
+        ("phone", TRAP_PHONE, TRAP)]
+    assert client.command("SELECT held_back FROM identity.identity_components WHERE id = %(id)s",
+                          parameters={"id": TRAP_PHONE}) == 1
+
+
+def test_a_component_without_a_customer_has_no_stitched_customer(graph, client):
+    rows = client.query("SELECT id, stitched_customer_id, component = (SELECT component FROM identity.identity_components "
+                        "WHERE id = 'x@nowhere.example') FROM identity.identity_components "
+                        "WHERE id IN ('x@nowhere.example', '+4915199990001') ORDER BY id").result_rows
+    assert rows == [("+4915199990001", "", True), ("x@nowhere.example", "", True)]
+
+
+def test_bad_edges_are_rejected_with_their_reason_and_merge_nothing(graph, client):
+    reasons = client.query("SELECT other_id, reject_reason FROM staging.base_identity_edges WHERE reject_reason != '' "
+                           "ORDER BY other_id").result_rows
+    assert reasons == [("+49151", "phone is not E.164"), ("A1", "links an identifier to itself"),
+                       ("B1", "seen_at is after as_of"), ("C-fax", "unknown other_id_type"),
+                       ("ana@shop.example", "unknown customer_id")]
+
+
+def test_a_late_edge_merges_two_customers_and_a_full_rebuild_agrees(graph, client):
+    client.insert("raw.identity_edges", [LATE_EDGE], column_names=["id", "id_type", "other_id", "other_id_type", "seen_at"])
+    build()
+    merged = stitched(client)
+    assert frozenset(["A1", "A2", "B1", "B2"]) in merged
+    keys = dict(client.query("SELECT customer_id, stitched_customer_id FROM identity.stitched_customers").result_rows)
+    assert {keys[c] for c in ("A1", "A2", "B1", "B2")} == {"A1"}
+    dbt_runner.run("build --full-refresh", AS_OF, select=IDENTITY_MODELS)
+    assert stitched(client) == merged
+
+
+def test_a_chain_longer_than_the_rounds_allow_fails_the_build_and_says_what_to_raise(graph, tmp_path):
+    run = subprocess.run(
+        [DBT_EXECUTABLE, "run", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+         "--target-path", str(tmp_path), "--select", "identity_components",
+         "--vars", json.dumps({"as_of": AS_OF.isoformat(), "identity_max_rounds": 2})],
+        capture_output=True, text=True, timeout=600)
+    assert run.returncode != 0
+    assert "did not settle in 2 rounds (var identity_max_rounds" in run.stdout
