@@ -35,7 +35,7 @@
             ~ max_rounds ~ " rounds (var identity_max_rounds in dbt_project.yml): raise it, or look in "
             ~ "identity.identity_held_back for identifiers that join too much") }}
     {%- endif -%}
-    {{ log("identity stitching: components settled in " ~ state.rounds ~ " rounds", info=true) }}
+    {{ log("identity stitching: the components of " ~ links ~ " settled in " ~ state.rounds ~ " rounds", info=true) }}
 {% endmacro %}
 
 {#- The work table a model's components are labelled into before its query reads it (and its post-hook drops it). -#}

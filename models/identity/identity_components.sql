@@ -2,14 +2,15 @@
     component, the least customer_id in it (so a component's key stays one of its own customers' ids, and when a
     late edge joins two components the result keeps the smaller id: the same whether the graph is rebuilt or
     extended). A component without a customer_id (an e-mail and a phone seen together) has no stitched customer.
-    The components are labelled in rounds of SQL before this model's query (macros/identity/label_components.sql),
-    into a work table it reads and drops. -#}
+    The components are labelled in rounds of SQL before this model's query, from all links or extended by the
+    new edges' (macros/identity/stitch_components.sql), into a work table it reads and drops. -#}
 {{ config(
     order_by='(id_type, id)',
-    pre_hook="{{ label_components(ref('int_identity_links'), component_labels(this), var('identity_max_rounds')) }}",
+    pre_hook="{{ stitch_components(this, ref('stg_identity_edges'), ref('int_identifiers'), ref('int_identity_links'),
+                                   var('identity_max_rounds')) }}",
     post_hook="drop table if exists {{ component_labels(this) }}",
 ) }}
--- depends_on: {{ ref('int_identity_links') }}
+-- depends_on: {{ ref('int_identity_links') }} {{ ref('stg_identity_edges') }}
 
 with labelled as (
     select
@@ -29,5 +30,9 @@ select
     node,
     component,
     held_back,
-    minIf(id, id_type = 'customer_id') over (partition by component) as stitched_customer_id
+    minIf(id, id_type = 'customer_id') over (partition by component) as stitched_customer_id,
+    {#- what the next night's stitching compares to decide whether it can extend these components -#}
+    (select any(stitching) from {{ component_labels(this) }}) as stitching,
+    (select max(_loaded_at) from {{ ref('stg_identity_edges') }}) as edges_loaded_until,
+    (select {{ identity_edges_fingerprint() }} from {{ ref('stg_identity_edges') }}) as edges_fingerprint
 from labelled

@@ -77,7 +77,8 @@ DAY_SHARE_PER_MILLE = 3  # one new day is about 0.3% of the history's orders and
 def next_day_steps(seed: int, day: dt.date) -> list[Step]:
     """One more day of activity dated `day`, appended as its own load: new orders (copies of 0.3% of the
     orders, with their items, placed during the day), the next status of the orders of the two days
-    before that were awaiting payment or shipping, and 0.3% of the events replayed during the day."""
+    before that were awaiting payment or shipping, 0.3% of the events replayed during the day, and 0.3% of the
+    customers seen with the next customer's e-mail (identity edges that join them)."""
     start = f"toDateTime('{day.isoformat()} 00:00:00')"
     end = f"{start} + toIntervalDay(1) - toIntervalSecond(1)"
     load = f"'demo-seed-{seed}-day-{day.isoformat()}', toDateTime64('{day.isoformat()} 23:59:59', 3)"
@@ -117,6 +118,14 @@ def next_day_steps(seed: int, day: dt.date) -> list[Step]:
             FROM raw.events
             WHERE cityHash64({seed}, '{day}', customer_id, event_at, event_type) % 1000 < {DAY_SHARE_PER_MILLE}
               AND _load_id = 'demo-seed-{seed}'"""),
+        Step("identity_edges", "identity edges of the day", f"""
+            INSERT INTO raw.identity_edges (id, id_type, other_id, other_id_type, seen_at, _load_id, _loaded_at)
+            SELECT id, 'customer_id', concat('c', leftPad(toString(toUInt64(substring(id, 2)) + 1), 8, '0'), '@example.com'),
+                   'email', {start} + toIntervalSecond(cityHash64({seed}, 'seen', id) % 86400), {load}
+            FROM raw.identity_edges
+            WHERE id_type = 'customer_id' AND match(id, '^C[0-9]+$') AND _load_id = 'demo-seed-{seed}'
+              AND cityHash64({seed}, '{day}', id) % 1000 < {DAY_SHARE_PER_MILLE}
+            LIMIT 1 BY id"""),
     ]
 
 

@@ -4,6 +4,7 @@ merges two customers on the next run. dbt builds staging and models/identity/ on
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 
@@ -46,6 +47,7 @@ BAD_EDGES = [
     edge("B1", "customer_id", "+49151", "phone"),  # too short for E.164
     edge("A1", "customer_id", "B1", "customer_id", days=-2),  # seen after as_of: must not merge A and B
 ]
+EDGE_COLUMNS = ["id", "id_type", "other_id", "other_id_type", "seen_at"]
 LATE_EDGE = edge("A2", "customer_id", "+4915199990000", "phone", days=1)  # A2 and B2 share a phone: one customer
 CUSTOMERS = [*(f"K{n}" for n in range(CHAIN)), *(f"T{n}" for n in range(TRAP)), "A1", "A2", "B1", "B2", "LONE"]
 
@@ -105,20 +107,46 @@ def test_bad_edges_are_rejected_with_their_reason_and_merge_nothing(graph, clien
                        ("ana@shop.example", "unknown customer_id")]
 
 
-def test_a_late_edge_merges_two_customers_and_a_full_rebuild_agrees(graph, client):
-    client.insert("raw.identity_edges", [LATE_EDGE], column_names=["id", "id_type", "other_id", "other_id_type", "seen_at"])
+def stitching(client) -> str:
+    return client.command("SELECT any(stitching) FROM identity.identity_components")
+
+
+def test_the_first_build_labels_every_link(graph, client):
+    assert stitching(client) == "rebuilt: no earlier components"
+
+
+def test_a_late_edge_extends_the_components_and_a_full_rebuild_agrees(graph, client):
+    client.insert("raw.identity_edges", [LATE_EDGE], column_names=EDGE_COLUMNS)
     build()
+    assert stitching(client) == "extended"  # only the new edge's link was labelled
     merged = stitched(client)
     assert frozenset(["A1", "A2", "B1", "B2"]) in merged
     keys = dict(client.query("SELECT customer_id, stitched_customer_id FROM identity.stitched_customers").result_rows)
     assert {keys[c] for c in ("A1", "A2", "B1", "B2")} == {"A1"}
     dbt_runner.run("build --full-refresh", AS_OF, select=IDENTITY_MODELS)
+    assert stitching(client) == "rebuilt: a full refresh"
     assert stitched(client) == merged
+
+
+def test_an_identifier_crossing_the_limit_is_held_back_and_unmerges_what_it_joined(graph, client):
+    shared = "+4915199990000"  # B2's phone, and A2's since the late edge: 2 links, 9 more make 11
+    client.insert("raw.identity_edges", [edge(f"T{n}", "customer_id", shared, "phone", days=1) for n in range(9)],
+                  column_names=EDGE_COLUMNS)
+    build()
+    assert stitching(client) == "rebuilt: an identifier crossed identity_max_links and is held back now"
+    assert {frozenset(["A1", "A2"]), frozenset(["B1", "B2"]), frozenset(["T0"])} <= stitched(client)
+    assert (shared, 11) in client.query("SELECT id, links FROM identity.identity_held_back").result_rows
+
+
+def test_an_edge_accepted_since_by_a_later_as_of_rebuilds(graph, client):
+    dbt_runner.run("build", AS_OF + dt.timedelta(days=3), select=IDENTITY_MODELS)
+    assert stitching(client) == "rebuilt: edges of the last build changed (rejected or accepted since, or removed)"
+    assert frozenset(["A1", "A2", "B1", "B2"]) in stitched(client)  # the edge A1-B1 seen 2 days after AS_OF
 
 
 def test_a_chain_longer_than_the_rounds_allow_fails_the_build_and_says_what_to_raise(graph, tmp_path):
     run = subprocess.run(
-        [DBT_EXECUTABLE, "run", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+        [DBT_EXECUTABLE, "run", "--full-refresh", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
          "--target-path", str(tmp_path), "--select", "identity_components",
          "--vars", json.dumps({"as_of": AS_OF.isoformat(), "identity_max_rounds": 2})],
         capture_output=True, text=True, timeout=600)
