@@ -15,7 +15,7 @@ from orchestration.dagster.project import DBT_EXECUTABLE
 from orchestration.settings import PROJECT_DIR
 from tests.integration.known import AS_OF, customer, days_ago, load_raw
 
-IDENTITY_MODELS = ["+stitched_customers", "+identity_held_back"]
+IDENTITY_MODELS = ["+identity_merge_log", "+identity_held_back"]
 CHAIN = 40  # customers K0..K39, each seen with the phone of the next: one component 79 identifiers long
 TRAP = 15  # customers each given the placeholder phone: over the limit of 10 links (var identity_max_links)
 TRAP_PHONE = "+4930000000000"
@@ -142,6 +142,20 @@ def test_an_edge_accepted_since_by_a_later_as_of_rebuilds(graph, client):
     dbt_runner.run("build", AS_OF + dt.timedelta(days=3), select=IDENTITY_MODELS)
     assert stitching(client) == "rebuilt: edges of the last build changed (rejected or accepted since, or removed)"
     assert frozenset(["A1", "A2", "B1", "B2"]) in stitched(client)  # the edge A1-B1 seen 2 days after AS_OF
+
+
+def test_the_merge_log_follows_every_customer_to_its_stitched_customer(graph, client):
+    """Replaying the log's changes in order gives each customer's stitched customer now; the late edge's merge
+    (B1 and B2 into A1) and the held-back phone's unmerge (B1, B2 on their own again) are both in it."""
+    log = client.query("SELECT customer_id, previous_stitched_customer_id, stitched_customer_id "
+                       "FROM identity.identity_merge_log ORDER BY logged_at").result_rows
+    followed: dict[str, str] = {}
+    for customer_id, previous, current in log:
+        assert followed.get(customer_id, customer_id) == previous
+        followed[customer_id] = current
+    now = dict(client.query("SELECT customer_id, stitched_customer_id FROM identity.stitched_customers").result_rows)
+    assert {c: followed.get(c, c) for c in now} == now
+    assert ("B2", "B1", "A1") in log and ("B2", "A1", "B1") in log
 
 
 def test_a_chain_longer_than_the_rounds_allow_fails_the_build_and_says_what_to_raise(graph, tmp_path):
