@@ -54,6 +54,8 @@ class Refresh:
     python_peak_gib: float
     # the dbt nodes that cost the engine most: (node, engine s, the largest memory one of its queries took, GiB)
     top_nodes: list = field(default_factory=list)
+    # identity stitching in this refresh (stitching_figures): engine s per node, the graph's size, extended or rebuilt
+    stitching: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -167,13 +169,42 @@ def top_nodes(client, since: str, count: int = 12) -> list:
             for node, seconds, memory in rows]
 
 
+STITCHING_NODES = ["base_identity_edges", "int_identifiers", "int_identity_links", "identity_components",
+                   "stitched_customers", "identity_merge_log"]
+
+
+def stitching_figures(client, since: str) -> dict:
+    """Identity stitching in the refresh since `since`: the engine seconds of each of its dbt nodes (the rounds of
+    labelling run in identity_components' pre-hook, under its node id), and what it stitched."""
+    from bench.quality_step import NODE_ID_SQL
+
+    if not client.command("EXISTS TABLE identity.identity_components"):
+        return {}
+    seconds = dict(client.query(
+        f"SELECT replaceRegexpOne({NODE_ID_SQL}, '^model\\.customer_tags\\.', '') AS node, sum(query_duration_ms) / 1000 "
+        "FROM system.query_log WHERE type = 'QueryFinish' AND event_time_microseconds >= %(since)s "
+        "AND node IN %(nodes)s GROUP BY node", parameters={"since": since, "nodes": STITCHING_NODES}).result_rows)
+    identifiers, components, held_back, how = client.query(
+        "SELECT count(), uniqExact(component), countIf(held_back), any(stitching) "
+        "FROM identity.identity_components").result_rows[0]
+    customers, stitched, merged = client.query(
+        "SELECT count(), uniqExact(stitched_customer_id), countIf(customer_ids > 1) "
+        "FROM identity.stitched_customers").result_rows[0]
+    return {"engine_s": {node: round(seconds.get(node, 0.0), 2) for node in STITCHING_NODES},
+            "edges": int(client.command("SELECT count() FROM staging.stg_identity_edges")),
+            "identifiers": int(identifiers), "components": int(components), "held_back": int(held_back),
+            "customers": int(customers), "stitched_customers": int(stitched), "customers_merged": int(merged),
+            "how": how}
+
+
 def measured_refresh(client, *args: str) -> Refresh:
     pid = warehouse_pid()
     reset_peak_memory(pid)
     since = client.command("SELECT toString(now64(6))")
     wall, python_peak = run_timed(str(BIN / "tags"), "refresh", *args)
     engine, queries = engine_time(client, since)
-    return Refresh(wall, engine, queries, peak_memory_gib(pid), python_peak, top_nodes(client, since))
+    return Refresh(wall, engine, queries, peak_memory_gib(pid), python_peak, top_nodes(client, since),
+                   stitching_figures(client, since))
 
 
 def model_step(client) -> dict:
@@ -288,7 +319,8 @@ def main() -> None:
             subprocess.run([str(BIN / "tags"), "demo", "--next-day", "--as-of", NEXT_DAY.isoformat()], cwd=ROOT,
                            check=True, stdout=subprocess.DEVNULL)
             results.appended_rows = {t: int(client.command(
-                f"SELECT count() FROM raw.{t} WHERE _load_id = 'demo-seed-42-day-{NEXT_DAY}'")) for t in ("orders", "order_items", "events")}
+                f"SELECT count() FROM raw.{t} WHERE _load_id = 'demo-seed-42-day-{NEXT_DAY}'"))
+                for t in ("orders", "order_items", "events", "identity_edges")}
             results.incremental = measured_refresh(client, "--as-of", NEXT_DAY.isoformat())
             print(f"  appended {results.appended_rows}; {results.incremental}")
             results.save()

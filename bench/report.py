@@ -304,9 +304,33 @@ def markdown(runs: dict, r) -> str:
          "One catalog row appended to a queryable tag (`tags refresh --select <tag>`): **failed**, so not measured:\n\n"
          "```\n" + r.new_tag_error + "\n```"),
         "",
+        *stitching_section(r),
         *growth(runs),
     ]
     return "\n".join(lines)
+
+
+def stitching_section(r) -> list[str]:
+    """Identity stitching (models/identity/) in the full and the incremental night of the run."""
+    nights = [(label, run.stitching) for label, run in (("full", r.full), ("incremental", r.incremental))
+              if run and run.stitching]
+    if not nights:
+        return []
+    first = nights[0][1]
+    lines = ["### Identity stitching", "",
+             f"{first['edges']:,} accepted identity edges between {first['identifiers']:,} identifiers "
+             f"({first['identifiers'] / max(first['customers'], 1):.1f} per customer), "
+             f"{first['customers']:,} customers into {first['stitched_customers']:,} stitched customers "
+             f"({first['customers_merged']:,} customers share theirs with another), {first['held_back']:,} identifiers "
+             "held back. Engine seconds of each stitching node (`system.query_log`; the rounds of labelling run in "
+             "identity_components' pre-hook):", "",
+             "| night | how | " + " | ".join(first["engine_s"]) + " | all |",
+             "| --- | --- | " + " | ".join("---" for _ in first["engine_s"]) + " | --- |"]
+    for label, figures in nights:
+        seconds = figures["engine_s"]
+        lines.append(f"| {label} | {figures['how']} | " + " | ".join(f"{v:.1f} s" for v in seconds.values())
+                     + f" | {sum(seconds.values()):.1f} s |")
+    return lines + [""]
 
 
 def plot(runs: dict, r, path: Path) -> None:
