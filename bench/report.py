@@ -47,10 +47,14 @@ WHY_MISSED = {
                "changed, and the command starts dbt twice (sync, build), Dagster and the catalog sync.",
     "help": "Python's start-up and the imports of the command line; dbt and Dagster load only in the commands "
             "that run them.",
-    "intraday": "A run of the lane rebuilds the month partitions of base_orders its rows touched and base_tickets, "
-                "the state at the cutoff for every customer with an open order, the lane's tags and their store rows, "
-                "and runs their quality checks, around dbt's start and Dagster's run. See its "
-                "costliest dbt nodes in the intraday section.",
+    "intraday": "About half of a run is outside the engine (its engine time is in the intraday section): dbt's "
+                "start-up and parse, Dagster's run and the round trips of some 240 queries for the lane's models, "
+                "store rows and quality checks. In the engine the largest node is base_orders: staging is "
+                "partitioned by order month, so a night replaces partitions instead of deleting rows, and the "
+                "lane's payments fall in the current month, whose order versions it stages again. That partitioning "
+                "is the design limit: by day, three years of history would be over a thousand partitions per "
+                "table, and a full refresh would write them in one INSERT, past ClickHouse's limit of 100 "
+                "(max_partitions_per_insert_block).",
     "memory": "The peak comes from the models that hold every order or every customer at once: the dedup of order "
               "versions in base_orders, the items-to-orders join of int_customer_categories, customer_features and the "
               "wide profile pivot (profile_snapshots), and the background merges of the store's tables. The "
