@@ -12,7 +12,8 @@
     {%- set engine = "engine = MergeTree order by node settings max_bytes_to_merge_at_max_space_in_pool = 0" -%}
     {%- do run_query("create or replace table " ~ labels ~ " " ~ engine ~ " as select node, least(node, min(neighbour))"
                      ~ " as component from " ~ links ~ " group by node") -%}
-    {%- set state = namespace(total=none, rounds=0, settled=false) -%}
+    {%- set state = namespace(total=run_query("select toString(sum(toUInt128(component))) from " ~ labels).columns[0].values()[0],
+                              rounds=0, settled=false) -%}
     {%- for round in range(max_rounds) -%}
         {%- do run_query("create or replace table " ~ hooked ~ " " ~ engine ~ " as "
                          ~ "select seen.node as node, min(labels.component) as component "

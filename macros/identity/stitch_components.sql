@@ -23,12 +23,13 @@
             "select toString(any(edges_loaded_until)), "
             ~ "any(edges_fingerprint) = (select " ~ identity_edges_fingerprint() ~ " from " ~ edges
             ~ " where _loaded_at <= (select any(edges_loaded_until) from " ~ previous ~ ")), "
-            ~ "countIf(held_back) = (select countIf(held_back) from " ~ identifiers ~ ") from " ~ previous).rows[0] -%}
+            ~ "sumIf(cityHash64(node), held_back) = (select sumIf(cityHash64(node), held_back) from " ~ identifiers ~ ") "
+            ~ "from " ~ previous).rows[0] -%}
         {%- set state.until = earlier[0] -%}
         {%- if not earlier[1] -%}
             {%- set state.rebuild = 'rebuilt: edges of the last build changed (rejected or accepted since, or removed)' -%}
         {%- elif not earlier[2] -%}
-            {%- set state.rebuild = 'rebuilt: an identifier crossed identity_max_links and is held back now' -%}
+            {%- set state.rebuild = 'rebuilt: the identifiers held back changed (one crossed identity_max_links, or it was changed)' -%}
         {%- endif -%}
     {%- endif -%}
     {%- set engine = "engine = MergeTree order by node settings max_bytes_to_merge_at_max_space_in_pool = 0" -%}
@@ -43,7 +44,7 @@
             ~ "earlier as (select node, component from " ~ previous ~ "), "
             ~ "new_links as (select distinct " ~ identifier_key('id_type', 'id') ~ " as a, "
             ~ identifier_key('other_id_type', 'other_id') ~ " as b from " ~ edges
-            ~ " where _loaded_at > '" ~ state.until ~ "'), "
+            ~ " where _loaded_at > (select any(edges_loaded_until) from " ~ previous ~ ")), "
             ~ "contracted as (select if(ea.node = a, ea.component, a) as x, if(eb.node = b, eb.component, b) as y "
             ~ "from new_links left join earlier as ea on ea.node = new_links.a left join earlier as eb on eb.node = new_links.b "
             ~ "where a not in (select node from held_back) and b not in (select node from held_back)) "

@@ -27,7 +27,8 @@ select
     {{ run_id() }} as run_id,
     now64(3) as logged_at,
     current_keys.customer_id as customer_id,
-    if(logged.customer_id = '', current_keys.customer_id, logged.stitched_customer_id) as previous_stitched_customer_id,
+    if(logged.customer_id = current_keys.customer_id, logged.stitched_customer_id, current_keys.customer_id)
+        as previous_stitched_customer_id,
     current_keys.stitched_customer_id as stitched_customer_id
 from current_keys
 left join logged on logged.customer_id = current_keys.customer_id

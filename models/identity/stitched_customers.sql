@@ -6,11 +6,19 @@ with stitched as (
     select id as customer_id, stitched_customer_id
     from {{ ref('identity_components') }}
     where id_type = 'customer_id'
+),
+
+keyed as (
+    select
+        customers.customer_id as customer_id,
+        if(stitched.customer_id = customers.customer_id, stitched.stitched_customer_id, customers.customer_id)
+            as stitched_customer_id
+    from {{ ref('stg_customers') }} as customers
+    left join stitched on stitched.customer_id = customers.customer_id
 )
 
 select
-    customers.customer_id as customer_id,
-    if(stitched.customer_id = '', customers.customer_id, stitched.stitched_customer_id) as stitched_customer_id,
+    customer_id,
+    stitched_customer_id,
     toUInt32(count() over (partition by stitched_customer_id)) as customer_ids
-from {{ ref('stg_customers') }} as customers
-left join stitched on stitched.customer_id = customers.customer_id
+from keyed
