@@ -325,8 +325,9 @@ def stitching_section(r) -> list[str]:
              f"{first['edges']:,} accepted identity edges between {first['identifiers']:,} identifiers "
              f"({first['identifiers'] / max(first['customers'], 1):.1f} per customer), "
              f"{first['customers']:,} customers into {first['stitched_customers']:,} stitched customers "
-             f"({first['customers_merged']:,} customers share theirs with another), {first['held_back']:,} identifiers "
-             "held back. Engine seconds of each stitching node (`system.query_log`; the rounds of labelling run in "
+             f"({first['customers_merged']:,} customers share theirs with another), "
+             f"{first['held_back']:,} identifier{'' if first['held_back'] == 1 else 's'} held back. "
+             "Engine seconds of each stitching node (`system.query_log`; the rounds of labelling run in "
              "identity_components' pre-hook):", "",
              "| night | how | " + " | ".join(first["engine_s"]) + " | all |",
              "| --- | --- | " + " | ".join("---" for _ in first["engine_s"]) + " | --- |"]
