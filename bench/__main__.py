@@ -154,36 +154,35 @@ def engine_time(client, since: str) -> tuple[float, int]:
     return (total or 0) / 1000, int(count)
 
 
-def top_nodes(client, since: str, count: int = 12) -> list:
-    """The dbt nodes of the queries since `since` that cost the engine most (dbt puts a comment with the node id in
-    front of each query), with the most memory one of their queries took; queries without a node id together
-    as "(outside dbt nodes)"."""
+def node_costs(client, since: str) -> list:
+    """Every dbt node of the queries since `since`, costliest first: (node, engine s, the most memory one of its
+    queries took, GiB). dbt puts a comment with the node id in front of each query; queries without one are
+    "(outside dbt nodes)"."""
     from bench.quality_step import NODE_ID_SQL
 
     rows = client.query(
         f"SELECT if({NODE_ID_SQL} = '', '(outside dbt nodes)', {NODE_ID_SQL}) AS node, sum(query_duration_ms) / 1000, "
         "max(memory_usage) / pow(2, 30) FROM system.query_log "
         "WHERE type = 'QueryFinish' AND event_time_microseconds >= %(since)s "
-        "GROUP BY node ORDER BY 2 DESC LIMIT %(count)s", parameters={"since": since, "count": count}).result_rows
-    return [(re.sub(r"^(model|test|seed)\.customer_tags\.", "", node), round(seconds, 1), round(memory, 2))
-            for node, seconds, memory in rows]
+        "GROUP BY node ORDER BY 2 DESC", parameters={"since": since}).result_rows
+    return [(re.sub(r"^(model|test|seed)\.customer_tags\.", "", node), seconds, memory) for node, seconds, memory in rows]
+
+
+def top_nodes(costs: list, count: int = 12) -> list:
+    """The `count` costliest of node_costs, rounded for the report."""
+    return [(node, round(seconds, 1), round(memory, 2)) for node, seconds, memory in costs[:count]]
 
 
 STITCHING_NODES = ["base_identity_edges", "int_identifiers", "int_identity_links", "identity_components",
                    "stitched_customers", "identity_merge_log"]
 
 
-def stitching_figures(client, since: str) -> dict:
-    """Identity stitching in the refresh since `since`: the engine seconds of each of its dbt nodes (the rounds of
-    labelling run in identity_components' pre-hook, under its node id), and what it stitched."""
-    from bench.quality_step import NODE_ID_SQL
-
+def stitching_figures(client, costs: list) -> dict:
+    """Identity stitching in a refresh whose node_costs are `costs`: the engine seconds of each of its dbt nodes (the
+    rounds of labelling run in identity_components' pre-hook, under its node id), and what it stitched."""
     if not client.command("EXISTS TABLE identity.identity_components"):
         return {}
-    seconds = dict(client.query(
-        f"SELECT replaceRegexpOne({NODE_ID_SQL}, '^model\\.customer_tags\\.', '') AS node, sum(query_duration_ms) / 1000 "
-        "FROM system.query_log WHERE type = 'QueryFinish' AND event_time_microseconds >= %(since)s "
-        "AND node IN %(nodes)s GROUP BY node", parameters={"since": since, "nodes": STITCHING_NODES}).result_rows)
+    seconds = {node: spent for node, spent, _ in costs}
     identifiers, components, held_back, how = client.query(
         "SELECT count(), uniqExact(component), countIf(held_back), any(stitching) "
         "FROM identity.identity_components").result_rows[0]
@@ -203,8 +202,9 @@ def measured_refresh(client, *args: str) -> Refresh:
     since = client.command("SELECT toString(now64(6))")
     wall, python_peak = run_timed(str(BIN / "tags"), "refresh", *args)
     engine, queries = engine_time(client, since)
-    return Refresh(wall, engine, queries, peak_memory_gib(pid), python_peak, top_nodes(client, since),
-                   stitching_figures(client, since))
+    costs = node_costs(client, since)
+    return Refresh(wall, engine, queries, peak_memory_gib(pid), python_peak, top_nodes(costs),
+                   stitching_figures(client, costs))
 
 
 def model_step(client) -> dict:

@@ -45,8 +45,7 @@
     {%- if state.settled -%}
         {#- every node with more than one link: its core label, or the least of itself and its leaves; then the leaves:
             their neighbour's label, or, for two leaves linked only to each other, the lesser of the two -#}
-        {%- do run_query("create or replace table " ~ labels ~ " engine = MergeTree order by node "
-            ~ "settings max_bytes_to_merge_at_max_space_in_pool = 0 as "
+        {%- do run_query("create or replace table " ~ labels ~ " " ~ label_table_engine() ~ " as "
             ~ "with settled as (select centres.node as node, if(core_labels.node = centres.node, core_labels.component, "
             ~ "least(centres.node, centres.least_neighbour)) as component from " ~ degrees ~ " as centres "
             ~ "left join " ~ core_labels ~ " as core_labels on core_labels.node = centres.node where centres.degree > 1) "
@@ -69,4 +68,9 @@
 {#- The work table a model's components are labelled into before its query reads it (and its post-hook drops it). -#}
 {% macro component_labels(model) -%}
     {{ return(model.schema ~ '.' ~ model.identifier ~ '__labels') }}
+{%- endmacro %}
+
+{#- The engine of the label tables identity_components reads: sorted by node for its join, written whole. -#}
+{% macro label_table_engine() -%}
+    engine = MergeTree order by node settings max_bytes_to_merge_at_max_space_in_pool = 0
 {%- endmacro %}

@@ -1,8 +1,8 @@
 {#- Labels the identity graph's components into component_labels(model), for identity_components to read:
     (node, component, stitching), every identifier that is not held back.
     Extended, not rebuilt, when the last build's components still hold: the edges it was built from are all still
-    accepted (their fingerprint is the one it recorded) and no identifier has crossed identity_max_links since
-    (edges only add links, so the same number held back is the same identifiers). Then only the links of the
+    accepted (their fingerprint is the one it recorded) and the same identifiers are held back (compared as a
+    hash of the set: none crossed identity_max_links, and the limit did not change). Then only the links of the
     edges loaded since are labelled, between the earlier components (each contracted to its label) and the new
     identifiers: the rounds follow the new edges, not the history. Labels are least node keys, so extending
     gives exactly what rebuilding gives (tests/integration/test_identity.py). Otherwise, and on --full-refresh,
@@ -32,14 +32,13 @@
             {%- set state.rebuild = 'rebuilt: the identifiers held back changed (one crossed identity_max_links, or it was changed)' -%}
         {%- endif -%}
     {%- endif -%}
-    {%- set engine = "engine = MergeTree order by node settings max_bytes_to_merge_at_max_space_in_pool = 0" -%}
     {%- if state.rebuild -%}
         {%- do label_components(links, labels, max_rounds) -%}
         {%- do run_query("alter table " ~ labels ~ " add column stitching String default '" ~ state.rebuild ~ "'") -%}
         {{ log("identity stitching " ~ state.rebuild, info=true) }}
     {%- else -%}
         {#- the new edges' links, each end as its earlier component's label (or itself, when new) -#}
-        {%- do run_query("create or replace table " ~ labels ~ "__new_links " ~ engine ~ " as "
+        {%- do run_query("create or replace table " ~ labels ~ "__new_links " ~ label_table_engine() ~ " as "
             ~ "with held_back as (select node from " ~ identifiers ~ " where held_back), "
             ~ "earlier as (select node, component from " ~ previous ~ "), "
             ~ "new_links as (select distinct " ~ identifier_key('id_type', 'id') ~ " as a, "
@@ -50,7 +49,7 @@
             ~ "where a not in (select node from held_back) and b not in (select node from held_back)) "
             ~ "select x as node, y as neighbour from contracted union all select y, x from contracted") -%}
         {%- do label_components(labels ~ "__new_links", labels ~ "__merged", max_rounds) -%}
-        {%- do run_query("create or replace table " ~ labels ~ " " ~ engine ~ " as "
+        {%- do run_query("create or replace table " ~ labels ~ " " ~ label_table_engine() ~ " as "
             ~ "select identifiers.node as node, if(merged.node = identifiers.start, merged.component, identifiers.start) as component, "
             ~ "'extended' as stitching "
             ~ "from (select current.node as node, if(earlier.node = current.node, earlier.component, current.node) as start "

@@ -33,6 +33,9 @@ select
     minIf(id, id_type = 'customer_id') over (partition by component) as stitched_customer_id,
     {#- what the next night's stitching compares to decide whether it can extend these components -#}
     (select any(stitching) from {{ component_labels(this) }}) as stitching,
-    (select max(_loaded_at) from {{ ref('stg_identity_edges') }}) as edges_loaded_until,
-    (select {{ identity_edges_fingerprint() }} from {{ ref('stg_identity_edges') }}) as edges_fingerprint
+    {#- the edges read once for both (edges_state) -#}
+    edges_read.1 as edges_loaded_until,
+    edges_read.2 as edges_fingerprint
 from labelled
+cross join (select (max(_loaded_at), {{ identity_edges_fingerprint() }}) as edges_read
+            from {{ ref('stg_identity_edges') }}) as edges_state
