@@ -230,11 +230,12 @@ def scan_floor(client) -> dict[str, float]:
 
 
 def export_parquet(client, directory: Path) -> None:
-    from bench.duckdb_peer import RAW_TABLES
+    from bench.duckdb_peer import MERGED_ACCOUNTS, RAW_TABLES
 
-    for table in RAW_TABLES:
-        with client.raw_stream(f"SELECT * FROM raw.{table}", fmt="Parquet") as stream, \
-                open(directory / f"{table}.parquet", "wb") as out:
+    merged = ("SELECT customer_id, stitched_customer_id FROM identity.stitched_customers "
+              "WHERE customer_id != stitched_customer_id")
+    for name, query in [*((table, f"SELECT * FROM raw.{table}") for table in RAW_TABLES), (MERGED_ACCOUNTS, merged)]:
+        with client.raw_stream(query, fmt="Parquet") as stream, open(directory / f"{name}.parquet", "wb") as out:
             for chunk in stream:
                 out.write(chunk)
 

@@ -4,6 +4,9 @@ The same contract rules (rejects, latest version wins), the same windows and the
 (their ClickHouse text with the params filled in; the one rule using ClickHouse map functions,
 `interest`, is written out by hand). Consent features are left out: no rule tag reads them.
 `run()` returns the members of every rule tag, so the benchmark can check both engines agree.
+Customers are stitched customers in both: which account belongs to which customer is an input here
+(merged_accounts.parquet, written from our identity.stitched_customers beside the raw tables), so the
+peer computes the same staging, features and tags, not the identity graph.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 from orchestration.catalog import catalog
 
 RAW_TABLES = ["customers", "orders", "order_items", "products", "events", "tickets"]
+MERGED_ACCOUNTS = "merged_accounts"  # customer_id, stitched_customer_id of the accounts stitched into another
 WINDOWS = [30, 60, 90, 180, 365]
 HAND_WRITTEN_RULES = {"interest": "interest_top"}  # computed in the mart below
 
@@ -26,21 +30,14 @@ def mart_sql(parquet: Path, as_of: dt.date) -> list[str]:
     def raw(table: str) -> str:
         return f"read_parquet('{parquet / (table + '.parquet')}')"
 
-    windows = ",\n".join(
-        f"count(*) FILTER (WHERE day >= {d} - {n}) AS orders_{n}d, "
-        f"round(coalesce(sum(amount) FILTER (WHERE day >= {d} - {n}), 0), 2) AS spend_{n}d" for n in WINDOWS)
-    return [
-        f"""CREATE OR REPLACE TABLE stg_customers AS
-        SELECT * EXCLUDE (rn) FROM (
-            SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY _loaded_at DESC, signup_at DESC) AS rn
-            FROM {raw('customers')} WHERE customer_id <> '' AND signup_at < {end}) WHERE rn = 1""",
-        f"""CREATE OR REPLACE TABLE stg_products AS
-        SELECT * EXCLUDE (rn) FROM (
-            SELECT *, row_number() OVER (PARTITION BY product_id ORDER BY _loaded_at DESC, list_price DESC) AS rn
-            FROM {raw('products')} WHERE product_id <> '' AND category <> '' AND NOT coalesce(list_price < 0, false))
-        WHERE rn = 1""",
-        f"""CREATE OR REPLACE TABLE stg_orders AS
-        SELECT * EXCLUDE (rn), CAST(ordered_at AS DATE) AS day FROM (
+    merged = f"read_parquet('{parquet / (MERGED_ACCOUNTS + '.parquet')}')"
+
+    def stitched(rows: str) -> str:
+        """The rows with customer_id replaced by the account's stitched customer."""
+        return (f"SELECT r.* REPLACE (coalesce(m.stitched_customer_id, r.customer_id) AS customer_id) "
+                f"FROM ({rows}) r LEFT JOIN {merged} m ON m.customer_id = r.customer_id")
+
+    latest_orders = f"""SELECT * EXCLUDE (rn), CAST(ordered_at AS DATE) AS day FROM (
             SELECT *, row_number() OVER (PARTITION BY order_id ORDER BY _loaded_at DESC,
                 greatest(ordered_at, coalesce(paid_at, ordered_at), coalesce(shipped_at, ordered_at),
                          coalesce(delivered_at, ordered_at), coalesce(completed_at, ordered_at)) DESC) AS rn
@@ -49,27 +46,42 @@ def mart_sql(parquet: Path, as_of: dt.date) -> list[str]:
               AND status IN ('pending_payment', 'paid', 'shipped', 'delivered', 'completed', 'cancelled', 'refunded')
               AND amount IS NOT NULL AND amount >= 0 AND ordered_at < {end}
               AND customer_id IN (SELECT customer_id FROM {raw('customers')}))
-        WHERE rn = 1""",
-        f"""CREATE OR REPLACE TABLE stg_order_items AS
-        SELECT * FROM {raw('order_items')}
-        WHERE quantity > 0 AND unit_price IS NOT NULL AND unit_price >= 0
-          AND order_id IN (SELECT order_id FROM {raw('orders')})
-          AND product_id IN (SELECT product_id FROM {raw('products')})""",
-        f"""CREATE OR REPLACE TABLE stg_events AS
-        SELECT * FROM {raw('events')}
+        WHERE rn = 1"""
+    accepted_events = f"""SELECT * FROM {raw('events')}
         WHERE event_type IN ('page_view', 'pricing_page_view', 'add_to_cart', 'email_sent', 'email_open',
                              'message_sent', 'message_reply', 'enquiry')
           AND NOT (event_type IN ('message_sent', 'message_reply') AND message_id IS NULL)
           AND event_at < {end}
-          AND customer_id IN (SELECT customer_id FROM {raw('customers')})""",
-        f"""CREATE OR REPLACE TABLE stg_tickets AS
-        SELECT * EXCLUDE (rn) FROM (
+          AND customer_id IN (SELECT customer_id FROM {raw('customers')})"""
+    latest_tickets = f"""SELECT * EXCLUDE (rn) FROM (
             SELECT *, row_number() OVER (PARTITION BY ticket_id ORDER BY _loaded_at DESC, coalesce(resolved_at, opened_at) DESC) AS rn
             FROM {raw('tickets')}
             WHERE ticket_id <> '' AND kind IN ('complaint', 'question', 'urgent') AND opened_at < {end}
               AND NOT coalesce(resolved_at < opened_at, false)
               AND customer_id IN (SELECT customer_id FROM {raw('customers')}))
+        WHERE rn = 1"""
+    windows = ",\n".join(
+        f"count(*) FILTER (WHERE day >= {d} - {n}) AS orders_{n}d, "
+        f"round(coalesce(sum(amount) FILTER (WHERE day >= {d} - {n}), 0), 2) AS spend_{n}d" for n in WINDOWS)
+    return [
+        f"""CREATE OR REPLACE TABLE stg_customers AS
+        SELECT * EXCLUDE (rn) FROM (
+            SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY _loaded_at DESC, signup_at DESC) AS rn
+            FROM {raw('customers')} WHERE customer_id <> '' AND signup_at < {end}) WHERE rn = 1
+          AND customer_id NOT IN (SELECT customer_id FROM {merged})""",
+        f"""CREATE OR REPLACE TABLE stg_products AS
+        SELECT * EXCLUDE (rn) FROM (
+            SELECT *, row_number() OVER (PARTITION BY product_id ORDER BY _loaded_at DESC, list_price DESC) AS rn
+            FROM {raw('products')} WHERE product_id <> '' AND category <> '' AND NOT coalesce(list_price < 0, false))
         WHERE rn = 1""",
+        f"CREATE OR REPLACE TABLE stg_orders AS {stitched(latest_orders)}",
+        f"""CREATE OR REPLACE TABLE stg_order_items AS
+        SELECT * FROM {raw('order_items')}
+        WHERE quantity > 0 AND unit_price IS NOT NULL AND unit_price >= 0
+          AND order_id IN (SELECT order_id FROM {raw('orders')})
+          AND product_id IN (SELECT product_id FROM {raw('products')})""",
+        f"CREATE OR REPLACE TABLE stg_events AS {stitched(accepted_events)}",
+        f"CREATE OR REPLACE TABLE stg_tickets AS {stitched(latest_tickets)}",
         f"""CREATE OR REPLACE TABLE customer_features AS
         WITH counted AS (
             SELECT * FROM stg_orders WHERE status IN ('paid', 'shipped', 'delivered', 'completed')

@@ -33,7 +33,7 @@ ticket_state as (
         toUInt32(countIf(kind = 'complaint' and resolved_at < {{ instant }} and resolved_at >= toDateTime({{ as_of() }} - 30))) as complaints_resolved_30d,
         toUInt32(countIf(kind = 'urgent' and ifNull(resolved_at >= {{ instant }}, 1))) as open_urgent_tickets
     from {{ ref('stg_tickets') }}
-    where customer_id in (select customer_id from {{ ref('accuracy_sample_customers') }}) and opened_at < {{ instant }}
+    where source_customer_id in {{ accounts_of("select customer_id from " ~ ref('accuracy_sample_customers')) }} and opened_at < {{ instant }}
     group by customer_id
 )
 

@@ -93,10 +93,12 @@ customer_state as (
     {{ customer_state(day_end()) }}
 ),
 
+{#- consent is given per account: a stitched customer may be reached on a channel when one of its accounts' latest
+    decision for it is granted (exports send that account's identifier) -#}
 latest_consents as (
     select customer_id, channel, argMax(granted, updated_at) as granted
     from {{ ref('stg_consents') }}
-    group by customer_id, channel
+    group by customer_id, source_customer_id, channel
 ),
 
 consent_features as (

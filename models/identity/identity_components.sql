@@ -1,7 +1,6 @@
-{#- One row per identifier: the component of the identity graph it belongs to and the stitched customer of that
-    component, the least customer_id in it (so a component's key stays one of its own customers' ids, and when a
-    late edge joins two components the result keeps the smaller id: the same whether the graph is rebuilt or
-    extended). A component without a customer_id (an e-mail and a phone seen together) has no stitched customer.
+{#- One row per identifier: the component of the identity graph it belongs to, labelled by the least graph key in it
+    (so the label is the same whether the graph is rebuilt or extended by a late edge). stitched_customers names
+    each component's customer: the least staged customer_id in it.
     The components are labelled in rounds of SQL before this model's query, from all links or extended by the
     new edges' (macros/identity/stitch_components.sql), into a work table it reads and drops. -#}
 {{ config(
@@ -30,7 +29,6 @@ select
     node,
     component,
     held_back,
-    minIf(id, id_type = 'customer_id') over (partition by component) as stitched_customer_id,
     {#- what the next night's stitching compares to decide whether it can extend these components -#}
     (select any(stitching) from {{ component_labels(this) }}) as stitching,
     {#- the edges read once for both (edges_state) -#}

@@ -3,4 +3,4 @@
 
 select customer_id, event_at, event_type, product_category, campaign_id, message_id
 from {{ ref('stg_events') }}
-where customer_id in (select customer_id from {{ ref('accuracy_sample_customers') }})
+where source_customer_id in {{ accounts_of("select customer_id from " ~ ref('accuracy_sample_customers')) }}

@@ -119,14 +119,23 @@ message_figures as (
     group by customer_id
 ),
 
+{#- per account (source_customer_id), then granted when any account's latest decision is -#}
 consent_figures as (
     select
         customer_id,
         {%- for channel in ['email', 'sms', 'whatsapp', 'push'] %}
-        toUInt8(ifNull(argMaxIf(granted, updated_at, channel = '{{ channel }}'), 0)) as consent_{{ channel }}{{ ',' if not loop.last }}
+        max(consent_{{ channel }}) as consent_{{ channel }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from {{ ref('stg_consents') }}
-    where customer_id in (select customer_id from sample)
+    from (
+        select
+            customer_id,
+            {%- for channel in ['email', 'sms', 'whatsapp', 'push'] %}
+            toUInt8(ifNull(argMaxIf(granted, updated_at, channel = '{{ channel }}'), 0)) as consent_{{ channel }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        from {{ ref('stg_consents') }}
+        where source_customer_id in {{ accounts_of('select customer_id from sample') }}
+        group by customer_id, source_customer_id
+    )
     group by customer_id
 )
 

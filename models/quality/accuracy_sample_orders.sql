@@ -5,4 +5,4 @@
 select order_id, customer_id, ordered_at, toDate(ordered_at) as ordered_on, status, assumeNotNull(amount) as amount,
        paid_at, shipped_at, delivered_at, completed_at
 from {{ ref('stg_orders') }}
-where customer_id in (select customer_id from {{ ref('accuracy_sample_customers') }})
+where source_customer_id in {{ accounts_of("select customer_id from " ~ ref('accuracy_sample_customers')) }}

@@ -15,7 +15,8 @@
             "models/staging/row_accounting.sql the contract's tables") }}
     {%- endif %}
 {%- endif %}
-{%- set staged = {'customers': ref('stg_customers'), 'orders': ref('stg_orders'), 'order_items': ref('stg_order_items'),
+{#- customers: every account; stg_customers holds one row per stitched customer -#}
+{%- set staged = {'customers': ref('stg_customer_accounts'), 'orders': ref('stg_orders'), 'order_items': ref('stg_order_items'),
                   'products': ref('stg_products'), 'events': ref('stg_events'), 'tickets': ref('stg_tickets'),
                   'consents': ref('stg_consents'), 'manual_tag_assignments': ref('stg_manual_tag_assignments'),
                   'identity_edges': ref('stg_identity_edges')} %}

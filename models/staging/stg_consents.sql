@@ -1,1 +1,1 @@
-{{ accepted_rows('base_consents', ['customer_id', 'channel', 'granted', 'updated_at']) }}
+{{ stitched_rows('base_consents', ['customer_id', 'channel', 'granted', 'updated_at']) }}

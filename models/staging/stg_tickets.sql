@@ -1,1 +1,1 @@
-{{ accepted_rows('base_tickets', ['ticket_id', 'customer_id', 'opened_at', 'resolved_at', 'kind']) }}
+{{ stitched_rows('base_tickets', ['ticket_id', 'customer_id', 'opened_at', 'resolved_at', 'kind']) }}

@@ -11,12 +11,14 @@ An audience export holds only the customers a message may go to:
   recorded customer is kept out of every later export of that audience, with or without --holdout
   (a control group stays a control group when the audience changes), until the holdout is released
   (`tags audience release-holdout`: its rows move to audiences.holdout_releases with who, when and why);
-- whose latest consent decision for the channel is granted (staging.stg_consents_latest, a view
-  over raw.consents read at export time, so a withdrawal loaded after the nightly run still counts;
-  of two decisions at the same instant the withdrawal wins, and decisions dated in the future are
-  ignored);
-- with the contact field the channel needs (email for email, phone for sms and whatsapp; push goes
-  by customer id), and only that field.
+- sent to one of the member's accounts (a member is a stitched customer: identity.stitched_customers
+  lists its accounts) whose latest consent decision for the channel is granted (consent is given per
+  account, so per identifier: staging.stg_consents_latest, a view over raw.consents read at export
+  time, so a withdrawal loaded after the nightly run still counts; of two decisions at the same
+  instant the withdrawal wins, and decisions dated in the future are ignored);
+- with that account's contact field the channel needs (email for email, phone for sms and whatsapp;
+  push goes by the account's customer id), and only that field. Of several such accounts the one
+  that consented last is sent (then the least customer id): one message per person.
 Counts of every reason a member was left out are returned, printed and written to
 audiences.export_log; with a holdout, which group each member was in (held out or not) goes to
 audiences.export_assignments, for campaign impact (impact.py) to compare them later. The file is
@@ -48,6 +50,11 @@ MAX_HOLDOUT_SHARE = 0.5  # a control group is a sample of the audience, never mo
 
 # The logs an export appends to: dbt models (models/audiences/records/) with their comments and tests.
 LOG_MODELS = ("export_log", "export_assignments", "holdouts", "holdout_releases")  # dbt models the export steps append to
+
+
+# An export file's columns per channel: the member (stitched customer), the account it is sent to, its contact.
+EXPORT_COLUMNS = {channel: ("customer_id", "source_customer_id", *fields)
+                  for channel, fields in audiences.CHANNEL_FIELDS.items()}
 
 
 class ExportError(ValueError):
@@ -105,10 +112,12 @@ def _audience(client, audience_key: str) -> tuple[str, int]:
 
 def classified_members_sql(audience_key: str, run_id: str, channel: str, priority: int, exclusive: bool,
                            holdout_share: float, holdout_seed: str) -> str:
-    """One row per member of the audience in run run_id with why it is left out ('' = exported) and its contact."""
+    """One row per member of the audience in run run_id with why it is left out ('' = exported), and the account
+    (source_customer_id) and contact it is sent to."""
     fields = audiences.CHANNEL_FIELDS[channel]
-    contact = ", ".join(f"customers.{f} AS {f}" for f in fields)
-    has_contact = " AND ".join(f"ifNull(customers.{f}, '') != ''" for f in fields) or "1"
+    contact = "".join(f", accounts.{f} AS {f}" for f in fields)
+    chosen_contact = "".join(f", sendable.{f} AS {f}" for f in fields)
+    has_contact = " AND ".join(f"ifNull(accounts.{f}, '') != ''" for f in fields) or "1"
     higher = (f"(SELECT groupBitmapMergeState(members) FROM {relation('audience_bitmap_snapshots')} AS s "
               f"INNER JOIN {relation('audience_catalog')} AS c ON c.audience_key = s.audience_key "
               f"WHERE s.run_id = {{run:String}} AND c.status = 'live' AND c.priority < {priority})")
@@ -125,10 +134,26 @@ WITH
               WHERE run_id = {{run:String}} AND audience_key = {{key:String}}) AS m
         INNER JOIN {relation('customer_index')} AS customer_index ON customer_index.customer_index = m.customer_index
     ),
-    consent AS (
-        SELECT customer_id, granted
-        FROM {relation('stg_consents_latest')}
-        WHERE channel = {{channel:String}} AND customer_id IN (SELECT customer_id FROM members)
+    -- every account of every member, with its consent for the channel and whether it has the channel's contact
+    member_accounts AS (
+        SELECT stitched.stitched_customer_id AS customer_id, accounts.customer_id AS source_customer_id,
+               ifNull(consent.granted, false) AS consented, consent.updated_at AS consented_at,
+               {has_contact} AS has_contact{contact}
+        FROM {relation('stitched_customers')} AS stitched
+        INNER JOIN {relation('stg_customer_accounts')} AS accounts ON accounts.customer_id = stitched.customer_id
+        LEFT JOIN (SELECT customer_id, granted, updated_at FROM {relation('stg_consents_latest')}
+                   WHERE channel = {{channel:String}}) AS consent ON consent.customer_id = accounts.customer_id
+        WHERE stitched.stitched_customer_id IN (SELECT customer_id FROM members)
+    ),
+    consenting AS (
+        SELECT DISTINCT customer_id FROM member_accounts WHERE consented
+    ),
+    -- the account each member is sent to: consented and reachable, the latest consent first
+    sendable AS (
+        SELECT * FROM member_accounts
+        WHERE consented AND has_contact
+        ORDER BY customer_id, consented_at DESC, source_customer_id
+        LIMIT 1 BY customer_id
     )
 SELECT
     members.customer_id AS customer_id,
@@ -137,12 +162,12 @@ SELECT
         members.in_holdout_share
             OR members.customer_id IN (SELECT customer_id FROM {relation('holdouts')} WHERE audience_key = {{key:String}}),
             'holdout',
-        NOT ifNull(consent.granted, false), 'no_consent',
-        NOT ({has_contact}), 'no_contact',
-        '') AS left_out{', ' + contact if contact else ''}
+        members.customer_id NOT IN (SELECT customer_id FROM consenting), 'no_consent',
+        sendable.customer_id IS NULL, 'no_contact',
+        '') AS left_out,
+    sendable.source_customer_id AS source_customer_id{chosen_contact}
 FROM members
-LEFT JOIN consent ON consent.customer_id = members.customer_id
-LEFT JOIN {relation('stg_customers')} AS customers ON customers.customer_id = members.customer_id
+LEFT JOIN sendable ON sendable.customer_id = members.customer_id
 SETTINGS join_use_nulls = 1
 """
 
@@ -171,7 +196,7 @@ def export_audience(client, audience_key: str, fmt: str, out: Path, holdout_shar
 
     counts = dict(client.query(f"SELECT left_out, count() FROM ({classified}) GROUP BY left_out",
                                parameters=params).result_rows)
-    fields = ", ".join(("customer_id", *audiences.CHANNEL_FIELDS[channel]))
+    fields = ", ".join(EXPORT_COLUMNS[channel])
     rows_sql = f"SELECT {fields} FROM ({classified}) WHERE left_out = '' ORDER BY customer_id"
     write_atomically(client, rows_sql, params, fmt, out, interrupt)
 

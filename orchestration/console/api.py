@@ -156,7 +156,8 @@ def create_app(client_factory=_shared_client) -> FastAPI:
     def customer_tags(user: Viewer, customer_id: CustomerId) -> dict:
         return queries.customer_tags(app.state.client(), customer_id)
 
-    @app.get("/api/customers/{customer_id}", summary="A customer: tags, figures, recent orders (contact: editors)")
+    @app.get("/api/customers/{customer_id}",
+             summary="A customer: tags, figures, recent orders, accounts (contact: editors)")
     def customer(user: Viewer, customer_id: CustomerId) -> dict:
         return queries.customer(app.state.client(), customer_id, with_contact=user.can("editor"))
 

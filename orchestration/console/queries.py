@@ -102,6 +102,12 @@ def customer_tags(client, customer_id: str) -> dict:
         "ORDER BY tag_key", parameters={"id": customer_id}).result_rows
     if not rows and not client.command(f"SELECT count() FROM {relation('customer_index')} WHERE customer_id = %(id)s",
                                        parameters={"id": customer_id}):
+        stitched = client.query(f"SELECT stitched_customer_id FROM {relation('stitched_customers')} "
+                                "WHERE customer_id = %(id)s AND stitched_customer_id != customer_id",
+                                parameters={"id": customer_id}).result_rows
+        if stitched:  # an account identity stitching joined to another: its tags are the customer's
+            raise NotFound(f"{customer_id!r} is an account of customer {stitched[0][0]!r} (identity stitching): "
+                           "look that customer up")
         raise NotFound(f"no customer {customer_id!r} in the published run")
     return {"customer_id": customer_id, "as_of": rows[0][0] if rows else None,
             "tags": [{"tag_key": key, "tag_value": value} for _, key, value in rows]}
@@ -120,13 +126,25 @@ def customer(client, customer_id: str, with_contact: bool, recent_orders: int = 
         "WHERE features.customer_id = %(id)s", parameters=parameters))
     orders = _dicts(client.query(
         f"SELECT order_id, ordered_at, status, amount, channel FROM {relation('stg_orders')} "
-        f"WHERE customer_id = %(id)s ORDER BY ordered_at DESC LIMIT {int(recent_orders)}", parameters=parameters))
+        f"WHERE source_customer_id IN {_accounts_of('= %(id)s')} "
+        f"ORDER BY ordered_at DESC LIMIT {int(recent_orders)}", parameters=parameters))
     found |= {"figures": figures[0] if figures else None, "recent_orders": orders}
+    # the customer's accounts (identity stitching), each with its own contact when asked
+    accounts = _dicts(client.query(
+        f"SELECT customer_id{', email, phone' if with_contact else ''} FROM {relation('stg_customer_accounts')} "
+        f"WHERE customer_id IN {_accounts_of('= %(id)s')} ORDER BY customer_id", parameters=parameters))
+    found["accounts"] = accounts
     if with_contact:
-        contact = _dicts(client.query(f"SELECT email, phone FROM {relation('stg_customers')} WHERE customer_id = %(id)s",
-                                      parameters=parameters))
-        found["contact"] = contact[0] if contact else {"email": None, "phone": None}
+        own = [a for a in accounts if a["customer_id"] == customer_id]
+        found["contact"] = {"email": own[0]["email"], "phone": own[0]["phone"]} if own else {"email": None, "phone": None}
     return found
+
+
+def _accounts_of(stitched_condition: str) -> str:
+    """The account ids of the stitched customers matching the condition: staging's source_customer_id is the sorting
+    key of the staged facts, so a customer's orders are found by it, not by the stitched customer_id."""
+    return (f"(SELECT customer_id FROM {relation('stitched_customers')} "
+            f"WHERE stitched_customer_id {stitched_condition})")
 
 
 
@@ -148,7 +166,8 @@ def member_details(client, customer_ids: list[str], recent_orders: int = 3) -> d
         details[customer_id] |= {"orders_total": orders, "spend_total": spend}
     for customer_id, at, amount, status in client.query(
             f"SELECT customer_id, ordered_at, amount, status FROM {relation('stg_orders')} "
-            f"WHERE customer_id IN %(ids)s ORDER BY customer_id, ordered_at DESC LIMIT {int(recent_orders)} BY customer_id",
+            f"WHERE source_customer_id IN {_accounts_of('IN %(ids)s')} "
+            f"ORDER BY customer_id, ordered_at DESC LIMIT {int(recent_orders)} BY customer_id",
             parameters=parameters).result_rows:
         details[customer_id]["recent_orders"].append({"ordered_at": at, "amount": amount, "status": status})
     for customer_id, key, value in client.query(

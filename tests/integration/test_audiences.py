@@ -183,31 +183,48 @@ def latest_consents(client, channel: str) -> dict[str, bool]:
     return {c: granted for c, (_, granted) in latest.items()}
 
 
+def accounts_of(client) -> dict[str, list[tuple[str, str]]]:
+    """Each stitched customer's accounts with their e-mail, from identity stitching and staging."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for stitched, account, email in rows(client, "SELECT s.stitched_customer_id, a.customer_id, ifNull(a.email, '') "
+                                                 "FROM identity.stitched_customers AS s INNER JOIN "
+                                                 "staging.stg_customer_accounts AS a ON a.customer_id = s.customer_id"):
+        found.setdefault(stitched, []).append((account, email))
+    return found
+
+
 def test_an_export_holds_exactly_the_consenting_members_with_their_channel_field(night, client, tmp_path):
+    """Consent is per account: a member (a stitched customer) is sent to one of its accounts that granted consent for
+    the channel and has its field, that account's own e-mail; a withdrawal on that account leaves the member out
+    unless another account of it consented."""
     key = "high_value_score"  # an email audience
+    accounts = accounts_of(client)
+    assert any(len(a) > 1 for a in accounts.values()), "the demo should stitch some customers' accounts together"
     out = tmp_path / "first.csv"
     before = exports.export_audience(client, key, "csv", out)
-    exported = ids(out)
     granted = {c for c, g in latest_consents(client, "email").items() if g}
-    assert exported and set(exported) <= granted
-    # a customer who granted, is exported, and then withdraws is left out of the next export
-    leaver = exported[0]
+    with out.open(newline="") as file:
+        first = list(csv.DictReader(file))
+    assert first and all(r["source_customer_id"] in granted for r in first)
+    # a single-account member who granted, is exported, and then withdraws is left out of the next export
+    leaver = next(r["customer_id"] for r in first if len(accounts[r["customer_id"]]) == 1)
     client.command("INSERT INTO raw.consents (customer_id, channel, granted, updated_at, _load_id, _loaded_at) "
                    "VALUES (%(c)s, 'email', false, now() - INTERVAL 1 MINUTE, 'test', now())", parameters={"c": leaver})
     out = tmp_path / "second.csv"
     after = exports.export_audience(client, key, "csv", out)
     with out.open(newline="") as file:
         reader = csv.DictReader(file)
-        assert reader.fieldnames == ["customer_id", "email"]
+        assert reader.fieldnames == ["customer_id", "source_customer_id", "email"]
         written = list(reader)
     assert leaver not in {r["customer_id"] for r in written}
     assert after.left_out_no_consent == before.left_out_no_consent + 1
-    # complete: every member with granted consent and an email is there, and the counts add up
-    emails = dict(rows(client, "SELECT customer_id, ifNull(email, '') FROM staging.stg_customers"))
+    # complete: every member with an account that granted consent and has an e-mail is there, sent to such an account
     granted = {c for c, g in latest_consents(client, "email").items() if g}
-    expected = {c for c in members_of(client, key) if c in granted and emails.get(c)}
+    sendable = {stitched: {(account, email) for account, email in own if account in granted and email}
+                for stitched, own in accounts.items()}
+    expected = {c for c in members_of(client, key) if sendable.get(c)}
     assert {r["customer_id"] for r in written} == expected
-    assert all(r["email"] == emails[r["customer_id"]] for r in written)
+    assert all((r["source_customer_id"], r["email"]) in sendable[r["customer_id"]] for r in written)
     assert after.exported + after.left_out_no_consent + after.left_out_no_contact + after.held_out == after.members
     logged = rows(client, "SELECT exported, left_out_no_consent FROM audiences.export_log WHERE export_id = %(e)s",
                   e=after.export_id)
@@ -346,10 +363,15 @@ def bi_engine(server) -> sqlalchemy.Engine:
         f"clickhousedb://{bi_access.BI_USER}:{BI_TEST_PASSWORD}@127.0.0.1:{server.http_port}/tags")
 
 
-def test_a_bi_tool_reads_tags_as_the_read_only_user_and_nothing_else(night, server):
+def test_a_bi_tool_reads_tags_as_the_read_only_user_and_nothing_else(night, server, client):
+    stitched = client.command("SELECT count() FROM staging.stg_customers")  # a row per person, not per account
+    assert 0 < stitched < CUSTOMERS
     with bi_engine(server).connect() as bi:
         profile = bi.execute(sqlalchemy.text("SELECT count(), sum(vip) FROM customer_profile")).one()
-        assert profile[0] == CUSTOMERS and profile[1] > 0
+        assert profile[0] == stitched and profile[1] > 0
+        # every account of the demo, joined to the customer its tags are under
+        accounts = bi.execute(sqlalchemy.text("SELECT count(), uniqExact(customer_id) FROM customer_accounts")).one()
+        assert tuple(accounts) == (CUSTOMERS, stitched)
         assert bi.execute(sqlalchemy.text("SELECT count() FROM audiences.audience_sizes")).scalar() > 0
         assert bi.execute(sqlalchemy.text("SELECT count() FROM quality.check_results")).scalar() > 0
         for refused in ("SELECT * FROM raw.customers LIMIT 1",

@@ -13,7 +13,7 @@ import pytest
 from orchestration.dagster import dbt_runner
 from orchestration.dagster.project import DBT_EXECUTABLE
 from orchestration.settings import PROJECT_DIR
-from tests.integration.known import AS_OF, customer, days_ago, load_raw
+from tests.integration.known import AS_OF, customer, days_ago, load_raw, order
 
 IDENTITY_MODELS = ["+identity_merge_log", "+identity_held_back"]
 CHAIN = 40  # customers K0..K39, each seen with the phone of the next: one component 79 identifiers long
@@ -53,6 +53,11 @@ LATE_EDGE = edge("A2", "customer_id", "+4915199990000", "phone", days=1)  # A2 a
 BRIDGE_EDGES = [edge("LONE", "customer_id", "U-bridge", "union_id", days=1),
                 edge("LONE2", "customer_id", "U-bridge", "union_id", days=1)]
 CUSTOMERS = [*(f"K{n}" for n in range(CHAIN)), *(f"T{n}" for n in range(TRAP)), "A1", "A2", "B1", "B2", "LONE", "LONE2", "LONE3"]
+# A0 signs up after as_of: staging rejects it, so though its edge puts it beside A1 and A2 it is not their key
+UNSTAGED = "A0"
+UNSTAGED_EDGE = edge(UNSTAGED, "customer_id", "ana@shop.example", "email")
+# the same person's orders from both accounts, and B2's
+ORDERS = [order("O1", "A1", days_ago(5)), order("O2", "A2", days_ago(3), amount="50.00"), order("O3", "B2", days_ago(4))]
 
 
 def build() -> None:
@@ -68,8 +73,10 @@ def stitched(client) -> set[frozenset[str]]:
 
 @pytest.fixture(scope="module")
 def graph(client):
-    load_raw(client, customers=[customer(c) for c in CUSTOMERS],
-             identity_edges=CHAIN_EDGES + TRAP_EDGES + PAIR_EDGES + BAD_EDGES)
+    unstaged = customer(UNSTAGED)
+    unstaged[1] = days_ago(-3)
+    load_raw(client, customers=[customer(c) for c in CUSTOMERS] + [unstaged], orders=ORDERS,
+             identity_edges=CHAIN_EDGES + TRAP_EDGES + PAIR_EDGES + BAD_EDGES + [UNSTAGED_EDGE])
     build()
 
 
@@ -97,10 +104,20 @@ def test_an_identifier_linked_to_too_many_is_held_back_and_reported(graph, clien
 
 
 def test_a_component_without_a_customer_has_no_stitched_customer(graph, client):
-    rows = client.query("SELECT id, stitched_customer_id, component = (SELECT component FROM identity.identity_components "
+    rows = client.query("SELECT id, component = (SELECT component FROM identity.identity_components "
                         "WHERE id = 'x@nowhere.example') FROM identity.identity_components "
                         "WHERE id IN ('x@nowhere.example', '+4915199990001') ORDER BY id").result_rows
-    assert rows == [("+4915199990001", "", True), ("x@nowhere.example", "", True)]
+    assert rows == [("+4915199990001", True), ("x@nowhere.example", True)]
+    assert client.command("SELECT count() FROM identity.identity_components WHERE id_type = 'customer_id' AND component = "
+                          "(SELECT component FROM identity.identity_components WHERE id = 'x@nowhere.example')") == 0
+
+
+def test_a_customer_staging_rejects_is_never_the_stitched_key(graph, client):
+    """A0 is in A1's component (its edge is valid) but signed up after as_of: the key is A1, the least staged id."""
+    assert client.command("SELECT count() FROM identity.identity_components WHERE id = %(id)s",
+                          parameters={"id": UNSTAGED}) == 1
+    keys = dict(client.query("SELECT customer_id, stitched_customer_id FROM identity.stitched_customers").result_rows)
+    assert UNSTAGED not in keys and keys["A2"] == "A1"
 
 
 def test_bad_edges_are_rejected_with_their_reason_and_merge_nothing(graph, client):
@@ -117,6 +134,21 @@ def stitching(client) -> str:
 
 def test_the_first_build_labels_every_link(graph, client):
     assert stitching(client) == "rebuilt: no earlier components"
+
+
+def test_staging_features_and_tags_count_a_stitched_customer_once(graph, client):
+    """Orders from A1's and A2's accounts are one customer's: staged under A1 with their source account, one row
+    of features and tags for A1 and none for A2."""
+    dbt_runner.run("build", AS_OF, select=["+customer_features", "+tag_vip"])
+    orders = client.query("SELECT order_id, customer_id, source_customer_id FROM staging.stg_orders "
+                          "ORDER BY order_id").result_rows
+    assert orders == [("O1", "A1", "A1"), ("O2", "A1", "A2"), ("O3", "B1", "B2")]
+    features = dict(client.query("SELECT customer_id, (orders_total, spend_total) FROM features.customer_features "
+                                 "WHERE customer_id IN ('A1', 'A2', 'B1', 'B2')").result_rows)
+    assert features == {"A1": (2, 150.0), "B1": (1, 100.0)}
+    assert client.command("SELECT count() FROM staging.stg_customers WHERE customer_id IN ('A2', 'B2', 'K1')") == 0
+    assert client.command("SELECT count() FROM staging.stg_customer_accounts WHERE customer_id IN ('A2', 'B2', 'K1')") == 3
+    assert client.command("SELECT count() FROM tag_models.tag_vip WHERE customer_id IN ('A2', 'B2')") == 0
 
 
 def test_a_late_edge_extends_the_components_and_a_full_rebuild_agrees(graph, client):
@@ -146,7 +178,9 @@ def test_an_identifier_crossing_the_limit_is_held_back_and_unmerges_what_it_join
 def test_an_edge_accepted_since_by_a_later_as_of_rebuilds(graph, client):
     dbt_runner.run("build", AS_OF + dt.timedelta(days=3), select=IDENTITY_MODELS)
     assert stitching(client) == "rebuilt: edges of the last build changed (rejected or accepted since, or removed)"
-    assert frozenset(["A1", "A2", "B1", "B2"]) in stitched(client)  # the edge A1-B1 seen 2 days after AS_OF
+    # the edge A1-B1 seen 2 days after AS_OF; A0, signed up by then, is staged and now their key
+    assert frozenset([UNSTAGED, "A1", "A2", "B1", "B2"]) in stitched(client)
+    assert client.command("SELECT stitched_customer_id FROM identity.stitched_customers WHERE customer_id = 'B2'") == UNSTAGED
 
 
 def test_the_merge_log_follows_every_customer_to_its_stitched_customer(graph, client):

@@ -18,7 +18,7 @@ CUSTOMERS = 2_000
 @pytest.fixture(scope="module")
 def built(client):
     counts = demo.generate(client, CUSTOMERS, seed=7, as_of=AS_OF)
-    dbt_runner.run("build", AS_OF, ["staging"])
+    dbt_runner.run("build", AS_OF, ["staging", "identity"])  # staging keys rows by the stitched customer
     return counts
 
 

@@ -31,7 +31,7 @@ ITEMS_HEADER = "order_id,product_id,quantity,unit_price\n"
 def restage(test: bool = False) -> None:
     """Build staging from raw as it is now (test: and run its tests, whose row_count_equals fail if a base
     table and raw as staging sees it disagree in rows)."""
-    dbt_runner.run("build" if test else "run", AS_OF, select=["staging"])
+    dbt_runner.run("build" if test else "run", AS_OF, select=["staging", "identity"])  # staging reads the stitching
 
 
 @pytest.fixture(scope="module")

@@ -134,8 +134,8 @@ def test_every_export_holds_only_consenting_customers_and_their_channel_field(de
         result = exports.export_audience(client, key, "csv", out)
         with out.open(newline="") as file:
             reader = csv.DictReader(file)
-            assert reader.fieldnames == ["customer_id", *audiences.CHANNEL_FIELDS[channel]], key
-            written = [r["customer_id"] for r in reader]
+            assert reader.fieldnames == ["customer_id", "source_customer_id", *audiences.CHANNEL_FIELDS[channel]], key
+            written = [r["source_customer_id"] for r in reader]  # the account sent to, whose consent counts
         granted = {c for c, g in latest_consents(client, channel, now).items() if g}
         assert set(written) <= granted, key
         assert len(written) == result.exported
