@@ -227,7 +227,10 @@ def _print_checks(outcome: refresh.RefreshOutcome) -> None:
                           f"{'none' if observed is None else f'{observed:.4g}'}, expected {check.metadata['expected']} "
                           f"({check.metadata['message']})", soft_wrap=True)
         else:
-            console.print(f"  {kind} {check.asset} {check.check}: {check.metadata.get('message', '')}", soft_wrap=True)
+            # a dbt test has no message of its own: its failing rows say how much is wrong (dagster-dbt's metadata)
+            failing = check.metadata.get("dagster_dbt/failed_row_count")
+            message = check.metadata.get("message") or ("" if failing is None else f"{failing} failing row(s)")
+            console.print(f"  {kind} {check.asset} {check.check}: {message}", soft_wrap=True)
 
 
 def _print_tags(client) -> None:
