@@ -1,4 +1,5 @@
-{#- The consent decision in force per customer and channel, for exports (orchestration/audiences/exports.py).
+{#- The consent decision in force per customer account (raw customer_id, not the stitched customer: consent is
+    given per identifier) and channel, for exports (orchestration/audiences/exports.py).
     Read from raw when the view is queried, not as of the last refresh: a withdrawal loaded after the
     nightly run already counts. Decisions dated in the future are ignored; of two decisions at the
     same instant the withdrawal wins (stg_consents keeps every decision that passed the contract, as
