@@ -135,6 +135,10 @@ WITH
         INNER JOIN {relation('customer_index')} AS customer_index ON customer_index.customer_index = m.customer_index
     ),
     -- every account of every member, with its consent for the channel and whether it has the channel's contact
+    account_ids AS (
+        SELECT customer_id FROM {relation('stitched_customers')}
+        WHERE stitched_customer_id IN (SELECT customer_id FROM members)
+    ),
     member_accounts AS (
         SELECT stitched.stitched_customer_id AS customer_id, accounts.customer_id AS source_customer_id,
                ifNull(consent.granted, false) AS consented, consent.updated_at AS consented_at,
@@ -142,8 +146,9 @@ WITH
         FROM {relation('stitched_customers')} AS stitched
         INNER JOIN {relation('stg_customer_accounts')} AS accounts ON accounts.customer_id = stitched.customer_id
         LEFT JOIN (SELECT customer_id, granted, updated_at FROM {relation('stg_consents_latest')}
-                   WHERE channel = {{channel:String}}) AS consent ON consent.customer_id = accounts.customer_id
-        WHERE stitched.stitched_customer_id IN (SELECT customer_id FROM members)
+                   WHERE channel = {{channel:String}} AND customer_id IN (SELECT customer_id FROM account_ids)) AS consent
+            ON consent.customer_id = accounts.customer_id
+        WHERE stitched.customer_id IN (SELECT customer_id FROM account_ids)
     ),
     consenting AS (
         SELECT DISTINCT customer_id FROM member_accounts WHERE consented
