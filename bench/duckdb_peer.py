@@ -144,7 +144,8 @@ def mart_sql(parquet: Path, as_of: dt.date) -> list[str]:
                    count(*) FILTER (WHERE kind = 'email') AS emails_sent_90d,
                    coalesce(count(*) FILTER (WHERE kind = 'email' AND responded_at IS NOT NULL)
                             / nullif(count(*) FILTER (WHERE kind = 'email'), 0), 0) AS email_open_rate_90d,
-                   coalesce(arg_max(CAST(responded_at IS NOT NULL AS INTEGER), sent_at)
+                   coalesce(arg_max(CAST(responded_at IS NOT NULL AS INTEGER),
+                                    epoch_us(sent_at) * 2 + CAST(responded_at IS NOT NULL AS INTEGER))
                             FILTER (WHERE kind = 'message' AND is_campaign), 0) AS last_campaign_responded
             FROM messages WHERE sent_at IS NOT NULL AND CAST(sent_at AS DATE) >= {d} - 90
             GROUP BY customer_id

@@ -84,7 +84,10 @@ message_features as (
                / nullIf(countIf(kind = 'message'), 0), 0) as replied_within_24h_rate,
         toUInt32(countIf(kind = 'email')) as emails_sent_90d,
         ifNull(countIf(kind = 'email' and responded_at is not null) / nullIf(countIf(kind = 'email'), 0), 0) as email_open_rate_90d,
-        toUInt8(ifNull(argMaxIf(responded_at is not null, sent_at, kind = 'message' and is_campaign), 0)) as last_campaign_responded
+        {#- of campaign messages sent at the same last instant (one to each account of a stitched customer), a reply to
+            any counts: the tie is broken by the reply, so the answer does not depend on the rows' order -#}
+        toUInt8(ifNull(argMaxIf(responded_at is not null, (sent_at, responded_at is not null), kind = 'message' and is_campaign), 0))
+            as last_campaign_responded
     from recent_messages
     group by customer_id
 ),

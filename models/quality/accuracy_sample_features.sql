@@ -114,7 +114,7 @@ message_figures as (
            countIf(not is_email and has_response and responded_at <= sent_at + toIntervalHour(24)) / countIf(not is_email)) as replied_within_24h_rate,
         toUInt32(countIf(is_email)) as emails_sent_90d,
         if(countIf(is_email) = 0, 0, countIf(is_email and has_response) / countIf(is_email)) as email_open_rate_90d,
-        toUInt8(argMaxIf(has_response, sent_at, not is_email and is_campaign)) as last_campaign_responded
+        toUInt8(argMaxIf(has_response, (sent_at, has_response), not is_email and is_campaign)) as last_campaign_responded
     from conversations
     group by customer_id
 ),
