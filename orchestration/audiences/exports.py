@@ -134,11 +134,11 @@ WITH
               WHERE run_id = {{run:String}} AND audience_key = {{key:String}}) AS m
         INNER JOIN {relation('customer_index')} AS customer_index ON customer_index.customer_index = m.customer_index
     ),
-    -- every account of every member, with its consent for the channel and whether it has the channel's contact
     account_ids AS (
         SELECT customer_id FROM {relation('stitched_customers')}
         WHERE stitched_customer_id IN (SELECT customer_id FROM members)
     ),
+    -- every account of every member, with its consent for the channel and whether it has the channel's contact
     member_accounts AS (
         SELECT stitched.stitched_customer_id AS customer_id, accounts.customer_id AS source_customer_id,
                ifNull(consent.granted, false) AS consented, consent.updated_at AS consented_at,
@@ -148,7 +148,7 @@ WITH
         LEFT JOIN (SELECT customer_id, granted, updated_at FROM {relation('stg_consents_latest')}
                    WHERE channel = {{channel:String}} AND customer_id IN (SELECT customer_id FROM account_ids)) AS consent
             ON consent.customer_id = accounts.customer_id
-        WHERE stitched.customer_id IN (SELECT customer_id FROM account_ids)
+        WHERE stitched.stitched_customer_id IN (SELECT customer_id FROM members)
     ),
     consenting AS (
         SELECT DISTINCT customer_id FROM member_accounts WHERE consented

@@ -124,16 +124,15 @@ def customer(client, customer_id: str, with_contact: bool, recent_orders: int = 
         f"customers.loyalty_points AS loyalty_points FROM {relation('customer_features')} AS features "
         f"LEFT JOIN {relation('stg_customers')} AS customers ON customers.customer_id = features.customer_id "
         "WHERE features.customer_id = %(id)s", parameters=parameters))
-    orders = _dicts(client.query(
-        f"SELECT order_id, ordered_at, status, amount, channel FROM {relation('stg_orders')} "
-        f"WHERE source_customer_id IN {_accounts_of('= %(id)s')} "
-        f"ORDER BY ordered_at DESC LIMIT {int(recent_orders)}", parameters=parameters))
-    found |= {"figures": figures[0] if figures else None, "recent_orders": orders}
-    # the customer's accounts (identity stitching), each with its own contact when asked
+    # the customer's accounts (identity stitching), each with its own contact when asked; its orders are theirs
     accounts = _dicts(client.query(
         f"SELECT customer_id{', email, phone' if with_contact else ''} FROM {relation('stg_customer_accounts')} "
         f"WHERE customer_id IN {_accounts_of('= %(id)s')} ORDER BY customer_id", parameters=parameters))
-    found["accounts"] = accounts
+    orders = _dicts(client.query(
+        f"SELECT order_id, ordered_at, status, amount, channel FROM {relation('stg_orders')} "
+        f"WHERE source_customer_id IN %(accounts)s ORDER BY ordered_at DESC LIMIT {int(recent_orders)}",
+        parameters={"accounts": [a["customer_id"] for a in accounts]})) if accounts else []
+    found |= {"figures": figures[0] if figures else None, "recent_orders": orders, "accounts": accounts}
     if with_contact:
         own = [a for a in accounts if a["customer_id"] == customer_id]
         found["contact"] = {"email": own[0]["email"], "phone": own[0]["phone"]} if own else {"email": None, "phone": None}
