@@ -2,7 +2,7 @@
     contained the category. Feeds category_share, top_category and category_orders.
     A table rebuilt each night from the staged items and orders, not per day and incremental: category
     figures sum the whole history, so a per-day table (30 M rows at 1 M customers) only to be summed again
-    by customer_features cost 39 s a night at 1 M customers where this costs about 9 s (BENCHMARKS.md).
+    by customer_features cost 39 s a night at 1 M customers where this costs about 11 s alone (BENCHMARKS.md).
     Integers all the way: items meet their orders on the hashed order id, and the 59 M joined rows are grouped
     by the hashed customer id and a number per category; the customer id and the category's name are put back
     on the result (5.8 M rows at 1 M customers). Carrying them through the join and the grouping as Strings
