@@ -54,21 +54,23 @@ split as (
     left join switched on switched.tag_key = moved.tag_key
 ),
 
-{#- '' (never a stored value) means absent -#}
+{#- '' (never a stored value) means absent. The ARRAY JOIN clause, not the arrayJoin() function: the clause cuts its
+    output into blocks of max_block_size rows, the function expands a whole block of bitmaps at once, so a first night
+    (every membership added) held all its rows in memory (BENCHMARKS.md). -#}
 moves as (
-    select tag_key, arrayJoin(bitmapToArray(added)) as customer_index, '' as old_value, tag_value as new_value
-    from split
+    select tag_key, customer_index, '' as old_value, tag_value as new_value
+    from split array join bitmapToArray(added) as customer_index
     union all
-    select tag_key, arrayJoin(bitmapToArray(removed)) as customer_index, tag_value as old_value, '' as new_value
-    from split
+    select tag_key, customer_index, tag_value as old_value, '' as new_value
+    from split array join bitmapToArray(removed) as customer_index
     union all
     select tag_key, customer_index, max(old_value) as old_value, max(new_value) as new_value
     from (
-        select tag_key, arrayJoin(bitmapToArray(switched_in)) as customer_index, '' as old_value, tag_value as new_value
-        from split
+        select tag_key, customer_index, '' as old_value, tag_value as new_value
+        from split array join bitmapToArray(switched_in) as customer_index
         union all
-        select tag_key, arrayJoin(bitmapToArray(switched_out)) as customer_index, tag_value as old_value, '' as new_value
-        from split
+        select tag_key, customer_index, tag_value as old_value, '' as new_value
+        from split array join bitmapToArray(switched_out) as customer_index
     )
     group by tag_key, customer_index
 )
